@@ -1,0 +1,9 @@
+"""REST API (JSON). Every route declares its access rule and its OpenAPI description."""
+
+from flask import Blueprint
+
+blueprint = Blueprint("api", __name__, url_prefix="/api")
+
+from api import account, openapi, users  # noqa: E402,F401  (routes register on import)
+
+__all__ = ["blueprint"]
