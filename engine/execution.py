@@ -1,0 +1,176 @@
+"""One operation on one instance: load -> change -> run until it waits -> prune -> save + projections.
+
+Failures while running (script errors, sandbox violations, connector failures) do not abort the operation:
+the failing task is left in ERROR, an incident row is written, the instance goes to status ``error`` and the
+rest (the user's completion, other branches) is saved. Nothing is lost; the incident can be retried/skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import insert, select, update
+
+from engine.errors import EngineError, ScriptError
+from engine.history import EventBuffer, data_diff
+from engine.projection import task_bpmn_id, task_title
+from engine.pruning import prune
+from engine.schema import incident, work_item
+from engine.scripting import ConnectorFailure
+from engine.spiff_support import dump_state, load_state, use_clock
+from engine.store import load_instance_row, save_instance
+
+RECORDED_TYPES = ("ScriptTask", "ServiceTask", "BusinessRuleTask", "CallActivity", "SubWorkflowTask",
+                  "TransactionSubprocess", "SendTask", "ReceiveTask", "StartEvent", "EndEvent",
+                  "IntermediateCatchEvent", "IntermediateThrowEvent", "BoundaryEvent")
+DATA_DIFF_TYPES = ("ScriptTask", "ServiceTask", "BusinessRuleTask")
+
+
+@dataclass
+class OperationResult:
+    instance_id: int
+    status: str
+    version: int
+    work_items: list[dict] = field(default_factory=list)  # work items opened by this operation
+    incidents: list[int] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)  # history rows written (dispatch after commit)
+    completed: bool = False
+
+
+class InstanceRun:
+    def __init__(self, engine, conn, row: dict, workflow: BpmnWorkflow | None, actor: str | None):
+        self.engine = engine
+        self.conn = conn
+        self.row = row
+        self.workflow = workflow
+        self.actor = actor
+        self.now = engine.now()
+        self.spiff_now = self.now  # what SpiffWorkflow's timers see as "now" (timer firing moves it)
+        self.attempts = 1  # attempt number of a failure incident opened by this run
+        self.events = EventBuffer(engine.config.hooks)
+        self.incidents: list[int] = []
+        self.closed: dict[str, str] = {}
+
+    # ------------------------------------------------------------------------------------- loading
+    @classmethod
+    def load(cls, engine, conn, instance_id: int, actor: str | None, *, lock: bool = True):
+        row = load_instance_row(conn, instance_id, lock=lock)
+        spec, subs = engine.specs.get(conn, row["content_hash"])
+        workflow = load_state(row["state"], spec, subs, engine.script_engine)
+        return cls(engine, conn, row, workflow, actor)
+
+    # ------------------------------------------------------------------------------------- history
+    def event(self, event_type: str, task=None, data=None, actor=None, **kw) -> None:
+        if task is not None:
+            kw.setdefault("task_id", task.id)
+            kw.setdefault("task_spec", task_bpmn_id(task.task_spec))
+            kw.setdefault("task_title", task_title(task.task_spec)[:300])
+        self.events.add(instance_id=self.row["id"], business_key=self.row["business_key"],
+                        event_type=event_type, at=self.now, actor=actor if actor is not None else self.actor,
+                        data=data, **kw)
+
+    # --------------------------------------------------------------------------------- run engine
+    def run(self) -> None:
+        """do_engine_steps with history of automatic steps and incident capture."""
+        before: dict = {}
+
+        def will_complete(task):
+            if type(task.task_spec).__name__ in DATA_DIFF_TYPES:
+                before[task.id] = dict(task.data)
+
+        def did_complete(task):
+            kind = type(task.task_spec).__name__
+            if kind in RECORDED_TYPES and task.has_state(TaskState.COMPLETED):
+                diff = data_diff(before.pop(task.id), task.data) if task.id in before else None
+                self.event("step_completed", task, data={"type": kind, "diff": diff} if diff else
+                           {"type": kind}, actor="engine")
+
+        with use_clock(lambda: self.spiff_now):
+            try:
+                self.workflow.do_engine_steps(will_complete, did_complete)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes an incident
+                self._incident_from(exc)
+
+    def _incident_from(self, exc: Exception) -> None:
+        failed = [t for t in self.workflow.get_tasks(state=TaskState.ERROR)]
+        task = failed[0] if failed else None
+        root = exc
+        while getattr(root, "__cause__", None) is not None and not isinstance(root, ConnectorFailure | ScriptError):
+            root = root.__cause__
+        original = getattr(exc, "exception", None)
+        if isinstance(original, ConnectorFailure | ScriptError):
+            root = original
+        kind = "connector" if isinstance(root, ConnectorFailure) else (
+            "script" if isinstance(root, ScriptError) or "script" in type(exc).__name__.lower()
+            or "Task" in type(exc).__name__ else "engine")
+        message = str(exc) if not isinstance(root, ConnectorFailure | ScriptError) else str(root)
+        if isinstance(exc, EngineError) and not message:
+            message = exc.message
+        retries, backoff = 0, 0
+        if kind == "connector" and task is not None:
+            connector = self.engine.config.connectors.get(getattr(task.task_spec, "operation_name", None))
+            spec_retries = getattr(task.task_spec, "retries", None)
+            spec_backoff = getattr(task.task_spec, "retry_backoff_base", None)
+            retries = spec_retries if spec_retries is not None else (connector.retries if connector else 0)
+            backoff = spec_backoff if spec_backoff is not None else (connector.backoff_seconds if connector else 30)
+        self.open_incident(task, kind, message[:4000], retries=retries, backoff=backoff, attempts=self.attempts)
+
+    def open_incident(self, task, kind: str, message: str, *, retries: int = 0, backoff: int = 0,
+                      attempts: int = 1) -> int:
+        auto = attempts <= retries
+        next_retry = self.now + timedelta(seconds=backoff * (2 ** (attempts - 1))) if auto else None
+        inc_id = self.conn.execute(insert(incident).values(
+            instance_id=self.row["id"], task_id=str(task.id) if task is not None else None,
+            task_spec=task_bpmn_id(task.task_spec) if task is not None else None, kind=kind, message=message,
+            attempts=attempts, status="open", auto_retry=auto, next_retry_at=next_retry, created_at=self.now,
+        ).returning(incident.c.id)).scalar_one()
+        self.incidents.append(inc_id)
+        self.event("incident_opened", task, data={"incident_id": inc_id, "kind": kind, "message": message,
+                                                  "attempts": attempts, "next_retry_at": next_retry})
+        return inc_id
+
+    def has_open_incidents(self) -> bool:
+        return self.conn.execute(select(incident.c.id).where(incident.c.instance_id == self.row["id"],
+                                                             incident.c.status == "open").limit(1)).first() \
+            is not None
+
+    # ---------------------------------------------------------------------------------------- save
+    def status(self) -> str:
+        if self.row["status"] in ("cancelled",):
+            return self.row["status"]
+        if self.workflow.is_completed():
+            return "completed"
+        if self.row["status"] == "suspended":
+            return "suspended"
+        if self.incidents or self.has_open_incidents():
+            return "error"
+        return "running"
+
+    def save(self, *, definition_id: int | None = None) -> OperationResult:
+        if self.row["status"] != "cancelled" and not self.workflow.is_completed():
+            self.engine.messages.drain_pending(self)
+        prune(self.workflow)
+        status = self.status()
+        was_completed = self.row["status"] == "completed"
+        if status == "completed" and not was_completed:
+            self.event("instance_completed", data=None, actor="engine")
+        state = dump_state(self.workflow)
+        version = save_instance(self.conn, self.row, state=state, status=status, now=self.now,
+                                definition_id=definition_id)
+        return self.finish(status, version)
+
+    def finish(self, status: str, version: int) -> OperationResult:
+        new_items = self.engine.projector.sync(self.conn, self.row, self.workflow if status != "cancelled"
+                                               else None, self.now, closed=self.closed)
+        if status in ("completed", "cancelled"):
+            self.conn.execute(update(work_item).where(work_item.c.instance_id == self.row["id"],
+                                                      work_item.c.status == "open")
+                              .values(status="cancelled", completed_at=self.now))
+        events = self.events.flush(self.conn)
+        self.row["version"] = version
+        self.row["status"] = status
+        return OperationResult(instance_id=self.row["id"], status=status, version=version, work_items=new_items,
+                               incidents=list(self.incidents), events=events, completed=status == "completed")

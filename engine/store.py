@@ -1,0 +1,145 @@
+"""Published definitions, the spec cache and instance rows (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+
+from sqlalchemy import func, insert, select, update
+
+from engine.errors import Conflict, NotFound
+from engine.schema import process_definition, process_instance, spec_cache
+from engine.spiff_support import spec_from_json, spec_to_json
+
+
+def content_hash(bpmn: dict, dmn: dict, forms: dict) -> str:
+    canon = json.dumps({"bpmn": bpmn, "dmn": dmn, "forms": forms}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canon.encode()).hexdigest()
+
+
+class SpecCache:
+    """Process-wide cache: content hash -> (spec, subprocess_specs). Specs are never mutated at runtime."""
+
+    def __init__(self, size: int = 128):
+        self._size = size
+        self._items: OrderedDict[str, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, conn, content_hash_: str):
+        with self._lock:
+            hit = self._items.get(content_hash_)
+            if hit is not None:
+                self._items.move_to_end(content_hash_)
+                return hit
+        text = conn.execute(select(spec_cache.c.spec_json).where(spec_cache.c.content_hash == content_hash_)
+                            ).scalar_one_or_none()
+        if text is None:
+            raise NotFound(f"no stored spec for hash {content_hash_}")
+        value = spec_from_json(text)
+        self.put(content_hash_, value)
+        return value
+
+    def put(self, content_hash_: str, value) -> None:
+        with self._lock:
+            self._items[content_hash_] = value
+            self._items.move_to_end(content_hash_)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+def store_definition(conn, *, process_key, name, bpmn, dmn, forms, spec, subprocess_specs, actor, now) -> dict:
+    """Insert a new immutable version (or return the latest one if the content is unchanged)."""
+    digest = content_hash(bpmn, dmn, forms)
+    latest = conn.execute(
+        select(process_definition).where(process_definition.c.process_key == process_key)
+        .order_by(process_definition.c.version.desc()).limit(1)).mappings().first()
+    if latest is not None and latest["content_hash"] == digest:
+        return dict(latest)
+    if conn.execute(select(spec_cache.c.content_hash).where(spec_cache.c.content_hash == digest)).first() is None:
+        conn.execute(insert(spec_cache).values(content_hash=digest, process_key=process_key,
+                                               spec_json=spec_to_json(spec, subprocess_specs), created_at=now))
+    version = (latest["version"] + 1) if latest is not None else 1
+    def_id = conn.execute(insert(process_definition).values(
+        process_key=process_key, version=version, content_hash=digest, name=name,
+        bpmn_xml=json.dumps(bpmn), dmn_xml=json.dumps(dmn), forms_json=json.dumps(forms),
+        status="published", published_by=actor, published_at=now,
+    ).returning(process_definition.c.id)).scalar_one()
+    return dict(conn.execute(select(process_definition).where(process_definition.c.id == def_id)
+                             ).mappings().one())
+
+
+def get_definition(conn, process_key: str, version: int | None = None) -> dict:
+    q = select(process_definition).where(process_definition.c.process_key == process_key,
+                                         process_definition.c.status == "published")
+    if version is None:
+        q = q.order_by(process_definition.c.version.desc()).limit(1)
+    else:
+        q = q.where(process_definition.c.version == version)
+    row = conn.execute(q).mappings().first()
+    if row is None:
+        raise NotFound(f"process {process_key!r}" + (f" version {version}" if version else "") + " is not published")
+    return dict(row)
+
+
+def get_definition_by_id(conn, definition_id: int) -> dict:
+    row = conn.execute(select(process_definition).where(process_definition.c.id == definition_id)
+                       ).mappings().first()
+    if row is None:
+        raise NotFound(f"definition {definition_id} not found")
+    return dict(row)
+
+
+def list_definitions(conn, process_key: str | None = None) -> list[dict]:
+    cols = [c for c in process_definition.c if c.name not in ("bpmn_xml", "dmn_xml", "forms_json")]
+    q = select(*cols).order_by(process_definition.c.process_key, process_definition.c.version)
+    if process_key is not None:
+        q = q.where(process_definition.c.process_key == process_key)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+_INSTANCE_JOIN = process_instance.join(process_definition,
+                                       process_definition.c.id == process_instance.c.definition_id)
+_INSTANCE_COLS = (process_instance, process_definition.c.content_hash, process_definition.c.version.label(
+    "definition_version"))
+
+
+def load_instance_row(conn, instance_id: int, *, lock: bool = False) -> dict:
+    q = select(*_INSTANCE_COLS).select_from(_INSTANCE_JOIN).where(process_instance.c.id == instance_id)
+    if lock and conn.dialect.name == "postgresql":
+        q = q.with_for_update(of=process_instance)
+    row = conn.execute(q).mappings().first()
+    if row is None:
+        raise NotFound(f"process instance {instance_id} not found")
+    return dict(row)
+
+
+def insert_instance(conn, *, definition, business_key, state, status, actor, now, parent_instance_id=None):
+    return conn.execute(insert(process_instance).values(
+        definition_id=definition["id"], process_key=definition["process_key"], business_key=business_key,
+        status=status, state=state, version=1, started_at=now, updated_at=now,
+        ended_at=now if status in ("completed", "cancelled") else None, started_by=actor,
+        parent_instance_id=parent_instance_id,
+    ).returning(process_instance.c.id)).scalar_one()
+
+
+def save_instance(conn, row: dict, *, state: str, status: str, now, definition_id: int | None = None) -> int:
+    """Write the new state guarded by the version the row was read with; return the new version."""
+    values = {"state": state, "status": status, "version": row["version"] + 1, "updated_at": now}
+    if status in ("completed", "cancelled") and row.get("ended_at") is None:
+        values["ended_at"] = now
+    if definition_id is not None:
+        values["definition_id"] = definition_id
+    result = conn.execute(update(process_instance).where(process_instance.c.id == row["id"],
+                                                         process_instance.c.version == row["version"])
+                          .values(**values))
+    if result.rowcount != 1:
+        raise Conflict(f"process instance {row['id']} was changed by someone else; reload and try again",
+                       instance_id=row["id"])
+    return row["version"] + 1
+
+
+def count_instances(conn, definition_id: int) -> int:
+    return conn.execute(select(func.count()).select_from(process_instance)
+                        .where(process_instance.c.definition_id == definition_id)).scalar_one()

@@ -1,0 +1,70 @@
+"""Firing due timers: one short transaction per timer, claimed with FOR UPDATE SKIP LOCKED on PostgreSQL.
+
+Exactly once: the timer row's status change and the instance's new state commit together; a crash rolls
+both back and the timer is simply claimed again. Several workers never claim the same row (SKIP LOCKED).
+SQLite has no row locks: run a single worker there.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import select, update
+
+from engine.errors import EngineError
+from engine.execution import InstanceRun
+from engine.projection import to_utc
+from engine.schema import process_instance, timer
+from engine.spiff_support import use_clock
+
+
+class TimerService:
+    def __init__(self, engine):
+        self.engine = engine
+
+    def _claim(self, conn, now):
+        q = (select(timer.c.id, timer.c.instance_id, timer.c.task_id, timer.c.due_at)
+             .select_from(timer.join(process_instance, process_instance.c.id == timer.c.instance_id))
+             .where(timer.c.status == "waiting", timer.c.due_at <= now,
+                    process_instance.c.status.in_(("running", "error")))
+             .order_by(timer.c.due_at, timer.c.id).limit(1))
+        if conn.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True, of=timer)
+        return conn.execute(q).first()
+
+    def fire_due(self, db, *, now: datetime | None = None, limit: int = 1000, worker_id: str = "worker") -> int:
+        """Fire up to ``limit`` due timers; ``db`` is an Engine (each timer gets its own transaction)."""
+        fired = 0
+        while fired < limit:
+            with db.begin() as conn:
+                at = now or self.engine.now()
+                claimed = self._claim(conn, at)
+                if claimed is None:
+                    break
+                self.fire_one(conn, claimed, at, worker_id)
+                fired += 1
+        return fired
+
+    def fire_one(self, conn, claimed, now, worker_id) -> None:
+        due = to_utc(claimed.due_at)
+        run = InstanceRun.load(self.engine, conn, claimed.instance_id, "timer", lock=True)
+        task = run.workflow.get_task_from_id(UUID(claimed.task_id))
+        values = {"claimed_by": worker_id, "claimed_at": run.now}
+        if task is None or not hasattr(task.task_spec, "event_definition") or task.state != task.state.WAITING:
+            conn.execute(update(timer).where(timer.c.id == claimed.id).values(status="cancelled", **values))
+            return
+        late_ms = max(0, int((now - due).total_seconds() * 1000))
+        run.spiff_now = max(now, due + timedelta(milliseconds=1))
+        with use_clock(lambda: run.spiff_now):
+            try:
+                task.task_spec._update(task)
+            except EngineError as exc:
+                run._incident_from(exc)
+        late = late_ms > self.engine.config.late_timer_seconds * 1000
+        conn.execute(update(timer).where(timer.c.id == claimed.id).values(
+            status="fired", fired_at=run.now, late_ms=late_ms, **values))
+        run.event("timer_fired_late" if late else "timer_fired", task,
+                  data={"due_at": due, "late_ms": late_ms, "worker": worker_id}, actor="timer")
+        run.run()
+        run.save()
