@@ -1,16 +1,131 @@
-"""The application's single configured WorkflowEngine (clock, calendar, connectors, hooks)."""
+"""The application's configured WorkflowEngine: clock, England calendar + council closure days, connectors,
+hooks into the case record, and the bundled process definitions.
+
+Engine operations run on the request's own connection (`db_session().connection()`), so the engine's writes
+and the case record's writes commit or roll back together: one transaction per use case.
+Engine "actor" strings are casework usernames.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
+from casework.auth.permissions import Role
 from casework.config import Settings
+from engine.calendar import WorkingDayCalendar
+from engine.config import ConnectorRegistry, Hooks
+from engine.errors import Invalid
+from engine.runtime import WorkflowEngine
+
+EXTENSION_KEY = "casework_engine"
+_lock = threading.Lock()
+# Connectors registered by casework modules at import time: name -> (func, params_schema).
+_connectors: dict[str, tuple[Callable[[dict], Any], dict | None]] = {}
+# Hooks registered by casework modules (e.g. the case record resolves a work item's team).
+_team_resolvers: list[Callable[[str | None, str | None], str | None]] = []
+_event_listeners: list[Callable[[dict], None]] = []
 
 
-def publish_directory(session: Session, settings: Settings, *, actor: str) -> list[str]:
-    return [f"No processes published from {settings.processes_dir} (engine publishing not wired yet)"]
+def register_connector(name: str, func: Callable[[dict], Any], params_schema: dict | None = None) -> None:
+    _connectors[name] = (func, params_schema)
+
+
+def register_team_resolver(func: Callable[[str | None, str | None], str | None]) -> None:
+    if func not in _team_resolvers:
+        _team_resolvers.append(func)
+
+
+def register_event_listener(func: Callable[[dict], None]) -> None:
+    if func not in _event_listeners:
+        _event_listeners.append(func)
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _resolve_team(business_key: str | None, role: str | None) -> str | None:
+    for resolver in _team_resolvers:
+        team = resolver(business_key, role)
+        if team:
+            return team
+    return None
+
+
+def _on_event(event: dict) -> None:
+    for listener in _event_listeners:
+        listener(event)
+
+
+def build_engine(settings: Settings, clock: Callable[[], datetime] | None = None) -> WorkflowEngine:
+    registry = ConnectorRegistry()
+    for name, (func, schema) in sorted(_connectors.items()):
+        registry.register(name, func, schema)
+    return WorkflowEngine(
+        clock=clock or system_clock,
+        calendar=WorkingDayCalendar(closure_days=settings.closure_days),
+        connectors=registry,
+        hooks=Hooks(resolve_team=_resolve_team, on_event=_on_event),
+        known_roles=[r.value for r in Role],
+    )
+
+
+def get_engine(app: Flask | None = None) -> WorkflowEngine:
+    """The app's engine, built once. Tests set app.config['CLOCK'] to a controllable clock first."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    engine = app.extensions.get(EXTENSION_KEY)
+    if engine is None:
+        with _lock:
+            engine = app.extensions.get(EXTENSION_KEY)
+            if engine is None:
+                engine = build_engine(app.config["SETTINGS"], app.config.get("CLOCK"))
+                app.extensions[EXTENSION_KEY] = engine
+    return engine
+
+
+def bundle_paths(settings: Settings) -> list[tuple[Path, list[Path]]]:
+    """Each top-level BPMN file in processes/ with the DMN files beside it (shared by all processes)."""
+    root = Path(settings.processes_dir)
+    if not root.is_dir():
+        return []
+    dmn = sorted(root.glob("*.dmn"))
+    return [(path, dmn) for path in sorted(root.glob("*.bpmn"))]
+
+
+def publish_directory(session: Session, settings: Settings, *, actor: str, engine: WorkflowEngine | None = None
+                      ) -> list[str]:
+    """Publish every bundled process whose content changed. A model with problems is reported, not published."""
+    from engine.definitions import load_bundle
+
+    engine = engine or build_engine(settings)
+    conn = session.connection()
+    report: list[str] = []
+    for bpmn_path, dmn_paths in bundle_paths(settings):
+        try:
+            bundle = load_bundle([bpmn_path], Path(settings.forms_dir), dmn_paths=dmn_paths)
+            with session.begin_nested():
+                definition = engine.publish(conn, bundle, actor)
+        except Invalid as exc:
+            problems = exc.problems
+            report.append(f"NOT published {bpmn_path.name}: {exc}")
+            report.extend(f"    - {p}" for p in problems)
+            continue
+        report.append(f"Published {definition['process_key']} version {definition['version']} "
+                      f"({definition['content_hash'][:12]})")
+    if not report:
+        report.append(f"No BPMN files found in {settings.processes_dir}")
+    return report
 
 
 def fire_due_timers(app: Flask, *, limit: int) -> int:
-    return 0
+    from casework.extensions import database
+
+    assert database.engine is not None
+    return get_engine(app).fire_due_timers(database.engine, limit=limit, worker_id=f"worker-{threading.get_ident()}")

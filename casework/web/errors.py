@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, jsonify, redirect, render_template, request, url_for
+from flask import Flask, current_app, g, jsonify, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -54,9 +54,13 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
 
 def _engine_error(exc: Exception):  # type: ignore[no-untyped-def]
     status, code = ENGINE_STATUS.get(type(exc).__name__, (500, "engine_error"))
-    details = getattr(exc, "details", None) or {}
-    if isinstance(details, list):
-        details = {"problems": details}
+    details = dict(getattr(exc, "details", None) or {})
+    problems = getattr(exc, "problems", None)
+    if problems:
+        details["problems"] = [str(p) for p in problems]
+    if status >= 500:
+        current_app.logger.error("engine error: %s", exc)
+        return error_response(500, "internal_error", "Something went wrong. Nothing was saved; try again later.")
     return error_response(status, code, str(exc), details)
 
 
