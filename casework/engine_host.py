@@ -102,12 +102,15 @@ def bundle_paths(settings: Settings) -> list[tuple[Path, list[Path]]]:
 def publish_directory(session: Session, settings: Settings, *, actor: str, engine: WorkflowEngine | None = None
                       ) -> list[str]:
     """Publish every bundled process whose content changed. A model with problems is reported, not published."""
+    paths = bundle_paths(settings)
+    if not paths:
+        return [f"No BPMN files found in {settings.processes_dir}"]
     from engine.definitions import load_bundle
 
     engine = engine or build_engine(settings)
     conn = session.connection()
     report: list[str] = []
-    for bpmn_path, dmn_paths in bundle_paths(settings):
+    for bpmn_path, dmn_paths in paths:
         try:
             bundle = load_bundle([bpmn_path], Path(settings.forms_dir), dmn_paths=dmn_paths)
             with session.begin_nested():
@@ -119,8 +122,6 @@ def publish_directory(session: Session, settings: Settings, *, actor: str, engin
             continue
         report.append(f"Published {definition['process_key']} version {definition['version']} "
                       f"({definition['content_hash'][:12]})")
-    if not report:
-        report.append(f"No BPMN files found in {settings.processes_dir}")
     return report
 
 
