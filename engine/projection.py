@@ -29,6 +29,17 @@ def task_properties(task_spec) -> dict:
     return ext.get("properties") or {}
 
 
+def form_name(value: str | None) -> str | None:
+    """``referral``, ``referral.schema.json`` or ``forms/referral.schema.json`` -> ``referral``."""
+    if not value:
+        return None
+    name = value.strip().rsplit("/", 1)[-1]
+    for suffix in (".schema.json", ".json"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 def task_title(task_spec) -> str:
     return getattr(task_spec, "bpmn_name", None) or getattr(task_spec, "bpmn_id", None) or task_spec.name
 
@@ -112,7 +123,7 @@ class Projector:
             prio = int(self._eval_prop(task, priority))
         return {
             "instance_id": row["id"], "business_key": row["business_key"], "task_id": str(task.id),
-            "task_spec": task_bpmn_id(spec), "title": task_title(spec)[:300], "form": props.get(PROP_FORM),
+            "task_spec": task_bpmn_id(spec), "title": task_title(spec)[:300], "form": form_name(props.get(PROP_FORM)),
             "lane": getattr(spec, "lane", None), "role": role, "team": team, "assignee": None,
             "candidates": None, "due_at": due_at, "priority": prio, "status": "open",
         }

@@ -80,21 +80,24 @@ class WorkflowEngine(WorklistQueries):
 
     # ----------------------------------------------------------------------------------- definitions
     def publish(self, conn, bundle, actor: str) -> dict:
-        """Validate and store a bundle as the next immutable version; returns the definition row.
-
-        Publishing identical content again returns the existing latest version."""
+        """Validate a :class:`engine.definitions.ProcessBundle` and store it as the next immutable version of
+        its main process; returns the definition row. Identical content again returns the latest version.
+        Raises Invalid (with ``problems``) if validation reports any error."""
         from engine.definitions import validate_bundle
+        from engine.problems import errors
 
-        problems = validate_bundle(bundle, known_roles=set(self.config.known_roles),
-                                   connectors=self.config.connectors.names())
-        if problems:
-            raise Invalid(f"{bundle.process_id}: {len(problems)} problem(s); not published", problems=problems)
+        problems = errors(validate_bundle(bundle, known_roles=set(self.config.known_roles),
+                                          connectors=self.config.connectors.names()))
+        if problems or bundle.spec is None:
+            raise Invalid(f"{bundle.process_key or 'bundle'}: {len(problems)} problem(s); not published",
+                          problems=problems)
         now = self.now()
+        text = bundle.as_text()
+        forms = {name: {"schema": f.schema, "uischema": f.uischema} for name, f in bundle.forms.items()}
         definition = store_definition(
-            conn, process_key=bundle.process_id, name=bundle.name, bpmn=dict(bundle.bpmn_files),
-            dmn=dict(bundle.dmn_files), forms=dict(bundle.forms), spec=bundle.spec,
-            subprocess_specs=bundle.subprocess_specs, actor=actor, now=now)
-        self.specs.put(definition["content_hash"], (bundle.spec, bundle.subprocess_specs))
+            conn, process_key=bundle.process_key, name=bundle.name, bpmn=text["bpmn"], dmn=text["dmn"],
+            forms=forms, digest=bundle.content_hash, spec=bundle.spec,
+            subprocess_specs=bundle.main_subprocess_specs, actor=actor, now=now)
         self.messages.register_start_events(conn, definition, bundle.spec, now)
         return definition
 

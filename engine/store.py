@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -12,11 +11,6 @@ from sqlalchemy import func, insert, select, update
 from engine.errors import Conflict, NotFound
 from engine.schema import process_definition, process_instance, spec_cache
 from engine.spiff_support import spec_from_json, spec_to_json
-
-
-def content_hash(bpmn: dict, dmn: dict, forms: dict) -> str:
-    canon = json.dumps({"bpmn": bpmn, "dmn": dmn, "forms": forms}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canon.encode()).hexdigest()
 
 
 class SpecCache:
@@ -49,9 +43,9 @@ class SpecCache:
                 self._items.popitem(last=False)
 
 
-def store_definition(conn, *, process_key, name, bpmn, dmn, forms, spec, subprocess_specs, actor, now) -> dict:
+def store_definition(conn, *, process_key, name, bpmn, dmn, forms, digest, spec, subprocess_specs, actor,
+                     now) -> dict:
     """Insert a new immutable version (or return the latest one if the content is unchanged)."""
-    digest = content_hash(bpmn, dmn, forms)
     latest = conn.execute(
         select(process_definition).where(process_definition.c.process_key == process_key)
         .order_by(process_definition.c.version.desc()).limit(1)).mappings().first()
