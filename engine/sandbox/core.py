@@ -148,17 +148,17 @@ def _check_helpers(helpers: dict) -> dict:
 _STORABLE_SCALARS = (str, int, float, bool, type(None), datetime, timedelta)
 
 
-def to_storable(value, limits: SandboxLimits, name: str):
-    """Copy ``value`` into something the serializer can store, within the output size limit.
-    ``date`` becomes an ISO string (as dates from forms are), sets and tuples become lists, Decimal a
-    string."""
-    budget = [limits.max_output]
+def to_storable(value, limits: SandboxLimits, name: str, budget: list[int] | None = None):
+    """Copy ``value`` into something the serializer can store, within the output size limit (``budget``, a
+    one-item list, is shared between the variables of one script). ``date`` becomes an ISO string (as dates
+    from forms are), sets and tuples become lists, Decimal a string."""
+    budget = budget if budget is not None else [limits.max_output]
 
     def spend(n: int):
         budget[0] -= n
         if budget[0] < 0:
-            raise LimitExceeded(f"the data written to {name!r} is too large (limit about "
-                                f"{limits.max_output:,} characters)")
+            raise LimitExceeded(f"the data written by the script is too large at {name!r} (limit about "
+                                f"{limits.max_output:,} characters in all)")
 
     def conv(v, depth: int):
         if depth > 50:
@@ -251,6 +251,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         _traced(run, script, lambda: exec(code, glb))  # noqa: S102 - restricted code
         external_keys = set(external_context or {}) - set(data)
         updates, removed = {}, [k for k in data if k not in glb]
+        budget = [self.limits.max_output]
         try:
             for key, value in glb.items():
                 if key == "__builtins__" or key.startswith("_") or key in external_keys:
@@ -259,7 +260,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
                     continue  # functions defined by the script are not data (as in SpiffWorkflow)
                 if key in data and _same(value, data[key]):
                     continue
-                updates[key] = to_storable(value, self.limits, key)
+                updates[key] = to_storable(value, self.limits, key, budget)
         except LimitExceeded as exc:
             raise ScriptError(str(exc), expression=script) from None
         for key in removed:
