@@ -108,6 +108,8 @@ def _unstructured_run_hook(self, my_task):
     return True
 
 
+STOCK_PARALLEL_CHECK = ParallelGateway._check_threshold_unstructured
+STOCK_JOIN_RUN_HOOK = UnstructuredJoin._run_hook
 ParallelGateway._check_threshold_unstructured = _parallel_check_threshold
 UnstructuredJoin._run_hook = _unstructured_run_hook
 
