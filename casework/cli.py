@@ -154,6 +154,35 @@ def users_disable(username: str) -> None:
     click.echo(f"Disabled {username}")
 
 
+@main.group(help="The tamper-evident audit trail.")
+def audit() -> None:
+    pass
+
+
+@audit.command("verify", help="Walk the hash chain; report the first edited, deleted or reordered entry "
+                              "(exit status 1). Pass --anchor SEQ:HASH values recorded earlier to detect "
+                              "a chain rewritten wholesale.")
+@click.option("--anchor", "anchors", multiple=True, metavar="SEQ:HASH", help="A (sequence, hash) noted earlier.")
+def audit_verify(anchors: tuple[str, ...]) -> None:
+    from casework.audit import verify_chain
+    from casework.extensions import database
+
+    parsed: dict[int, str] = {}
+    for anchor in anchors:
+        seq, _, digest = anchor.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise click.BadParameter(f"{anchor!r} is not SEQ:HASH (64 hex digits)", param_hint="--anchor")
+        parsed[int(seq)] = digest.lower()
+    app = _app()
+    with app.app_context(), database.session_scope() as session:
+        result = verify_chain(session, anchors=parsed)
+    if result.problem is not None:
+        click.echo(f"AUDIT CHAIN BROKEN at entry {result.problem.seq} ({result.problem.kind}): "
+                   f"{result.problem.message}", err=True)
+        sys.exit(1)
+    click.echo(f"Audit chain intact: {result.checked} entries; last {result.last_seq}:{result.last_hash}")
+
+
 def _describe(exc: Exception) -> str:
     details = getattr(exc, "details", None) or {}
     extra = "; ".join(f"{k}: {v}" for k, v in details.items())
