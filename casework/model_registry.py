@@ -10,6 +10,7 @@ from sqlalchemy import MetaData
 import casework.accounts.models  # noqa: F401
 import casework.audit.models  # noqa: F401
 import casework.auth.models  # noqa: F401
+import casework.records.models  # noqa: F401
 from casework.db import Base
 
 
