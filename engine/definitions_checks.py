@@ -182,6 +182,30 @@ def _check_expressions(root, file: str, connectors: set[str], problems: list[Pro
                                    "task in this process", ERROR, file))
 
 
+_KNOWN_SPIFF_EXTRAS = {"category", "taskMetadataValues", "taskMetadataValue", "processVariableCorrelation",
+                       "propertyId", "expression"}
+_known_spiff: set[str] = set()
+
+
+def _known_spiff_elements() -> set[str]:
+    if not _known_spiff:
+        doc = etree.parse(str(XSD_DIR / "spiffworkflow.xsd"),
+                          parser=etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+        names = {e.get("name") for e in doc.iter("{http://www.w3.org/2001/XMLSchema}element") if e.get("name")}
+        _known_spiff.update(names | _KNOWN_SPIFF_EXTRAS)
+    return _known_spiff
+
+
+def _check_spiff_elements(root, file: str, problems: list[Problem]):
+    """The XSD accepts any element in the extension namespace (processContents="lax"), so a misspelt
+    ``spiffworkflow:postScrpt`` would silently never run: warn about names SpiffWorkflow does not know."""
+    known = _known_spiff_elements()
+    for el in root.iter(f"{{{SPIFF_NS}}}*"):
+        if etree.QName(el).localname not in known:
+            problems.append(_p(_owner(el), f"unknown extension element spiffworkflow:{etree.QName(el).localname} "
+                               "is ignored by the engine (a typo?)", WARNING, file))
+
+
 # ------------------------------------------------------------------------------------------------ forms / roles
 def _form_problems(bundle: ProcessBundle) -> dict[str, str]:
     bad = {}
@@ -275,6 +299,7 @@ def validate_bundle(bundle: ProcessBundle, *, known_roles: set[str], connectors:
     problems: list[Problem] = list(bundle.load_problems)
     for name, root in bundle.trees.items():
         problems.extend(_check_xsd(name, root))
+        _check_spiff_elements(root, name, problems)
 
     has_executable = bool(bundle.process_keys)
     for name, root in bundle.trees.items():
