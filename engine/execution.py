@@ -72,6 +72,10 @@ class InstanceRun:
                         event_type=event_type, at=self.now, actor=actor if actor is not None else self.actor,
                         data=data, **kw)
 
+    def clocked(self):
+        """Context in which SpiffWorkflow's timers read this operation's clock."""
+        return use_clock(lambda: self.spiff_now)
+
     # --------------------------------------------------------------------------------- run engine
     def run(self) -> None:
         """do_engine_steps with history of automatic steps and incident capture."""

@@ -49,7 +49,8 @@ def skip(engine, conn, incident_id: int, actor: str, data: dict):
     run.event("incident_skipped", task, data={"incident_id": incident_id, "data": data})
     if task is not None and task.state == TaskState.ERROR:
         task.set_data(**data)
-        task.complete()
+        with run.clocked():
+            task.complete()
     run.run()
     return run.save()
 

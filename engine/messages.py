@@ -16,6 +16,7 @@ from sqlalchemy import and_, insert, or_, select, update
 
 from engine.errors import NotFound
 from engine.execution import InstanceRun
+from engine.projection import event_definitions
 from engine.schema import message_subscription, pending_message, process_definition
 from engine.store import get_definition_by_id
 
@@ -84,22 +85,23 @@ class MessageService:
     def _waiting(self, run, name, key, start_event=False):
         out = []
         for task in list(run.workflow.event_manager.tasks.values()):
-            definition = task.task_spec.event_definition
-            if not isinstance(definition, MessageEventDefinition) or definition.name != name:
-                continue
-            if start_event or self.engine.projector.correlation_key(task, run.row) == key:
-                out.append(task)
+            for definition in event_definitions(task):
+                if not isinstance(definition, MessageEventDefinition) or definition.name != name:
+                    continue
+                if start_event or self.engine.projector.correlation_key(task, run.row) == key:
+                    out.append((task, definition))
+                    break
         return out
 
     def catch(self, run, name, key, payload, start_event=False) -> bool:
         tasks = self._waiting(run, name, key, start_event)
-        for task in tasks:
-            definition = task.task_spec.event_definition
+        for task, definition in tasks:
             if getattr(definition, "message_var", None) is None and isinstance(payload, dict):
                 task.data.update(payload)
             event = BpmnEvent(definition, payload=payload)
-            task.task_spec.catch(task, event)
-            task.task_spec._update(task)
+            with run.clocked():
+                task.task_spec.catch(task, event)
+                task.task_spec._update(task)
             run.event("message_received", task, data={"message": name, "correlation_key": key,
                                                       "payload": payload})
         return bool(tasks)
@@ -111,9 +113,9 @@ class MessageService:
         for _ in range(20):
             wanted = set()
             for task in run.workflow.event_manager.tasks.values():
-                definition = task.task_spec.event_definition
-                if isinstance(definition, MessageEventDefinition):
-                    wanted.add((definition.name, self.engine.projector.correlation_key(task, run.row)))
+                for definition in event_definitions(task):
+                    if isinstance(definition, MessageEventDefinition):
+                        wanted.add((definition.name, self.engine.projector.correlation_key(task, run.row)))
             if not wanted:
                 return
             cond = or_(*[and_(pending_message.c.message_name == n, pending_message.c.correlation_key == k)

@@ -50,7 +50,8 @@ def migrate(engine, conn, instance_id: int, to_version: int, actor: str):
     spec, subs = specs
     from_version = run.row["definition_version"]
     run.workflow = load_state(dump_state(run.workflow), spec, subs, engine.script_engine)
-    run.workflow._predict()
+    with run.clocked():
+        run.workflow._predict()
     run.event("instance_migrated", data={"from_version": from_version, "to_version": to_version})
     run.row["content_hash"] = target["content_hash"]
     run.run()

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, date, datetime, time
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
@@ -77,10 +78,19 @@ def waiting_catches(workflow):
     return list(workflow.event_manager.tasks.values())
 
 
-def timer_due(task) -> datetime | None:
+def event_definitions(task) -> list:
+    """The event definitions a waiting task listens for (an event-based gateway listens for several)."""
     definition = task.task_spec.event_definition
-    if not isinstance(definition, TimerEventDefinition):
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [definition]
+
+
+def timer_due(task) -> datetime | None:
+    timers = [d for d in event_definitions(task) if isinstance(d, TimerEventDefinition)]
+    if not timers:
         return None
+    definition = timers[0]
     value = task.internal_data.get("event_value")
     if value is None:
         return None
@@ -188,9 +198,9 @@ class Projector:
         wanted = {}
         if workflow is not None:
             for task in waiting_catches(workflow):
-                definition = task.task_spec.event_definition
-                if isinstance(definition, MessageEventDefinition):
-                    wanted[(definition.name, self.correlation_key(task, row), str(task.id))] = True
+                for definition in event_definitions(task):
+                    if isinstance(definition, MessageEventDefinition):
+                        wanted[(definition.name, self.correlation_key(task, row), str(task.id))] = True
         rows = conn.execute(select(message_subscription.c.id, message_subscription.c.message_name,
                                    message_subscription.c.correlation_key, message_subscription.c.task_id)
                             .where(message_subscription.c.instance_id == instance_id)).all()

@@ -89,10 +89,12 @@ def prune(top_workflow) -> int:
     while changed:
         changed = False
         for task_id, sp in list(top_workflow.subprocesses.items()):
-            parent_wf = sp.parent_workflow or top_workflow
-            parent_task = parent_wf.tasks.get(task_id)
-            if parent_task is None or task_id in removed_ids or (
-                    parent_task.has_state(TaskState.FINISHED_MASK) and sp.completed):
+            parent_task = top_workflow.tasks.get(task_id)
+            if parent_task is None:
+                parent_task = next((other.tasks[task_id] for other in top_workflow.subprocesses.values()
+                                    if task_id in other.tasks), None)
+            if parent_task is None or task_id in removed_ids or \
+                    parent_task.has_state(TaskState.COMPLETED | TaskState.CANCELLED):
                 removed_ids.update(sp.tasks.keys())
                 dropped += len(sp.tasks)
                 del top_workflow.subprocesses[task_id]

@@ -117,7 +117,8 @@ class WorkflowEngine(WorklistQueries):
     def _start_definition(self, conn, definition, business_key, data, actor) -> OperationResult:
         spec, subs = self.specs.get(conn, definition["content_hash"])
         now = self.now()
-        workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
+        with use_clock(lambda: now):
+            workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
         workflow.task_tree.data.update(data)
         instance_id = insert_instance(conn, definition=definition, business_key=business_key, state="{}",
                                       status="running", actor=actor, now=now)
@@ -158,7 +159,7 @@ class WorkflowEngine(WorklistQueries):
             raise Conflict(f"task {work_item_id} was completed by someone else")
         run.closed[item["task_id"]] = actor
         run.event("task_completed", task, data={"work_item_id": work_item_id, "diff": data_diff(before, task.data)})
-        with use_clock(lambda: run.spiff_now):
+        with run.clocked():
             try:
                 task.run()
             except Exception as exc:  # noqa: BLE001 - a failing post-script becomes an incident
@@ -185,7 +186,8 @@ class WorkflowEngine(WorklistQueries):
         run = self.load(conn, instance_id, actor)
         if run.row["status"] in ("completed", "cancelled"):
             raise Conflict(f"process instance {instance_id} is already {run.row['status']}")
-        run.workflow.cancel()
+        with run.clocked():
+            run.workflow.cancel()
         run.row["status"] = "cancelled"
         run.event("instance_cancelled", data={"reason": reason} if reason else None)
         conn.execute(update(incident).where(incident.c.instance_id == instance_id, incident.c.status == "open")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 
 from engine.errors import EngineError
@@ -51,7 +52,7 @@ class TimerService:
         run = InstanceRun.load(self.engine, conn, claimed.instance_id, "timer", lock=True)
         task = run.workflow.get_task_from_id(UUID(claimed.task_id))
         values = {"claimed_by": worker_id, "claimed_at": run.now}
-        if task is None or not hasattr(task.task_spec, "event_definition") or task.state != task.state.WAITING:
+        if task is None or not hasattr(task.task_spec, "event_definition") or task.state != TaskState.WAITING:
             conn.execute(update(timer).where(timer.c.id == claimed.id).values(status="cancelled", **values))
             return
         late_ms = max(0, int((now - due).total_seconds() * 1000))
