@@ -136,8 +136,9 @@ _SAFE_ATTR_TYPES = frozenset({
     timedelta, Decimal, type({}.keys()), type({}.values()), type({}.items()),
 })
 _REFUSED_ATTRS = {
-    str: {"format", "format_map"},
-    bytes: set(),
+    str: {"format", "format_map", "translate", "maketrans"},  # translate: 1 char -> any length
+    bytes: {"translate", "maketrans"},
+    int: {"to_bytes"},  # to_bytes(10**9) allocates a gigabyte in one call
     date: {"today", "fromtimestamp", "fromordinal"},
     datetime: {"today", "now", "utcnow", "fromtimestamp", "utcfromtimestamp", "fromordinal"},
 }
@@ -161,6 +162,7 @@ class Run:
         self.started = time.monotonic()
         self.deadline = self.started + limits.max_seconds
         self.rss_start = _rss_bytes()
+        self.next_rss_check = self.started + 0.01
 
     # ---- tracing (CPU time / steps / memory)
     def tracer(self, frame, event, arg):
@@ -176,9 +178,12 @@ class Run:
             if self.steps > self.limits.max_steps:
                 self._trip(f"the script ran for more than {self.limits.max_steps:,} steps "
                            "(an endless loop?)")
-            if time.monotonic() > self.deadline:
+            now = time.monotonic()
+            if now > self.deadline:
                 self._trip(f"the script ran for more than {self.limits.max_seconds:g} s (an endless loop?)")
-            if not self.steps & 255 and self.rss_start is not None:
+            if self.rss_start is not None and (not self.steps & 255 or now > self.next_rss_check):
+                # resident memory: every 256 steps, and at least every 10 ms (a few big steps)
+                self.next_rss_check = now + 0.01
                 rss = _rss_bytes()
                 if rss is not None and rss - self.rss_start > self.limits.max_memory_mb * 1024 * 1024:
                     self._trip(f"the script used more than {self.limits.max_memory_mb} MB of memory")
@@ -292,6 +297,13 @@ class Run:
         self._account(len(r), "range()", self.limits.max_items)
         return r
 
+    def round(self, number, ndigits=None):
+        if ndigits is None:
+            return round(number)
+        if isinstance(ndigits, int) and not -100 <= ndigits <= 100:
+            raise LimitExceeded("round() precision must be between -100 and 100")
+        return round(number, ndigits)
+
     def apply(self, func, *args, **kwargs):
         return func(*args, **kwargs)
 
@@ -307,6 +319,7 @@ class Run:
             "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
             "_unpack_sequence_": guarded_unpack_sequence,
             "range": self.range,
+            "round": self.round,
         }
 
 

@@ -287,6 +287,25 @@ def test_doubling_loops_are_refused(env, script):
     assert "limit exceeded" in refused(env, script, mode="exec")
 
 
+def test_memory_growth_is_stopped():
+    env = SandboxedEnvironment(limits=SandboxLimits(max_memory_mb=64, max_seconds=20, max_steps=10**9))
+    start = time.monotonic()
+    with pytest.raises(ScriptError, match="MB of memory"):
+        env.execute("s = 'x' * 1000000\nkeep = []\nwhile True:\n    keep.append(list(s))", {})
+    assert time.monotonic() - start < 10
+
+
+@pytest.mark.parametrize("source, match", [
+    ("round(5, -10**8)", "round"),
+    ("(5).to_bytes(10**9, 'big')", "int.to_bytes"),
+    ("'aaa'.translate({97: 'x' * 1000})", "str.translate"),
+    ("'a'.maketrans('a', 'b')", "str.maketrans"),
+])
+def test_other_amplifiers_are_refused(env, source, match):
+    assert match in refused(env, source)
+    assert env.evaluate("round(2.675, 2)", {}) == 2.67 and env.evaluate("round(7.5)", {}) == 8
+
+
 def test_total_allocation_budget():
     env = SandboxedEnvironment(limits=SandboxLimits(max_allocated=3_000_000))
     with pytest.raises(ScriptError, match="too much data"):
