@@ -212,11 +212,12 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         self.limits = limits or SandboxLimits()
         self.calendar = calendar or WorkingDayCalendar()
         self.extra_helpers = _check_helpers(helpers or {})
+        self._base_builtins = dict(_ALLOWED_BUILTINS)
+        self._base_builtins.update(build_helpers(lambda: self.clock(), self.calendar))
+        self._base_builtins.update(self.extra_helpers)
 
     def _builtins(self, run: Run) -> dict:
-        builtins = dict(_ALLOWED_BUILTINS)
-        builtins.update(build_helpers(lambda: self.clock(), self.calendar))
-        builtins.update(self.extra_helpers)
+        builtins = dict(self._base_builtins)
         builtins.update(run.guards())
         return builtins
 

@@ -161,8 +161,8 @@ class Run:
         self.tripped: BaseException | None = None
         self.started = time.monotonic()
         self.deadline = self.started + limits.max_seconds
-        self.rss_start = _rss_bytes()
-        self.next_rss_check = self.started + 0.01
+        self.rss_start: int | None = None  # taken at the first check
+        self.next_rss_check = self.started + 0.002  # baseline after 2 ms: short evaluations skip it
 
     # ---- tracing (CPU time / steps / memory)
     def tracer(self, frame, event, arg):
@@ -181,11 +181,13 @@ class Run:
             now = time.monotonic()
             if now > self.deadline:
                 self._trip(f"the script ran for more than {self.limits.max_seconds:g} s (an endless loop?)")
-            if self.rss_start is not None and (not self.steps & 255 or now > self.next_rss_check):
+            if not self.steps & 255 or now > self.next_rss_check:
                 # resident memory: every 256 steps, and at least every 10 ms (a few big steps)
                 self.next_rss_check = now + 0.01
                 rss = _rss_bytes()
-                if rss is not None and rss - self.rss_start > self.limits.max_memory_mb * 1024 * 1024:
+                if self.rss_start is None:
+                    self.rss_start = rss
+                elif rss is not None and rss - self.rss_start > self.limits.max_memory_mb * 1024 * 1024:
                     self._trip(f"the script used more than {self.limits.max_memory_mb} MB of memory")
         return self._local
 
