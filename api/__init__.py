@@ -4,6 +4,6 @@ from flask import Blueprint
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
-from api import account, openapi, users  # noqa: E402,F401  (routes register on import)
+from api import account, finance, openapi, users  # noqa: E402,F401  (routes register on import)
 
 __all__ = ["blueprint"]

@@ -1,0 +1,194 @@
+"""Connectors the workflow engine calls from service tasks (process 5, payment authorisation).
+
+A connector gets only its params dict. It must write in the engine operation's transaction, so it works on
+the session whose connection the engine is using:
+1. a session bound with ``bound_session(session)`` (callers outside a request: CLI, tests, worker code that
+   runs engine operations on ``session.connection()``), else
+2. the request's session ``flask.g.db_session`` (requests call the engine on ``db_session().connection()``).
+With neither, the connector fails (the engine records an incident with retry) instead of writing on a
+separate connection that would commit independently of the workflow step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import g, has_app_context
+from sqlalchemy.orm import Session
+
+from casework.engine_host import register_connector
+from casework.errors import Invalid
+from casework.finance import agreements
+from casework.finance.codes import SERVICE_TYPES, UNITS
+from casework.finance.models import Agreement
+
+_session: ContextVar[Session | None] = ContextVar("casework_finance_session", default=None)
+
+
+@contextmanager
+def bound_session(session: Session) -> Iterator[Session]:
+    token = _session.set(session)
+    try:
+        yield session
+    finally:
+        _session.reset(token)
+
+
+@contextmanager
+def _unit(session: Session) -> Iterator[None]:
+    """A SAVEPOINT: a connector that fails leaves nothing half-written in the engine's transaction (the
+    engine records an incident and carries on; a PostgreSQL error would otherwise poison the transaction)."""
+    with session.begin_nested():
+        yield
+
+
+def current_session() -> Session:
+    session = _session.get()
+    if session is not None:
+        return session
+    if has_app_context() and "db_session" in g:
+        return g.db_session
+    raise RuntimeError("finance connectors need the engine operation's database session: run the engine on "
+                       "db_session().connection() in a request, or inside bound_session(session)")
+
+
+def _result(agreement: Agreement) -> dict[str, Any]:
+    return {"agreement_id": agreement.id, "reference": agreement.reference, "status": agreement.status,
+            "kind": agreement.kind, **agreements.costs(agreement)}
+
+
+def _agreement_for(session: Session, params: dict[str, Any]) -> Agreement:
+    if params.get("agreement_id") is not None:
+        return agreements.get_agreement(session, int(params["agreement_id"]))
+    found = agreements.find_by_instance(session, int(params["process_instance_id"]))
+    if found is None:
+        raise Invalid("No agreement for this process instance",
+                      details={"process_instance_id": "No agreement was requested by this process"})
+    return found
+
+
+_DETAILS = {"person_id", "case_id", "case_reference", "provider_id", "provider_reference", "payee_reference",
+            "service_type", "unit", "unit_cost_pence", "units_per_week", "start_date", "end_date",
+            "process_instance_id", "requested_by"}
+
+
+def _details(params: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in params.items() if k in _DETAILS}
+    if isinstance(data.get("units_per_week"), float):
+        data["units_per_week"] = str(Decimal(str(data["units_per_week"])))
+    return data
+
+
+def request_agreement(params: dict[str, Any]) -> dict[str, Any]:
+    """Record the requested agreement (idempotent per process instance) and return its costs for the DMN."""
+    session = current_session()
+    with _unit(session):
+        if params.get("process_instance_id") is not None:
+            existing = agreements.find_by_instance(session, int(params["process_instance_id"]))
+            if existing is not None and existing.status == "requested":
+                return _result(existing)
+        return _result(agreements.request_agreement(session, _details(params)))
+
+
+def authorise_agreement(params: dict[str, Any]) -> dict[str, Any]:
+    """Authorise a requested agreement and create its payment schedule (idempotent)."""
+    session = current_session()
+    with _unit(session):
+        agreement = _agreement_for(session, params)
+        today = date.fromisoformat(params["today"]) if params.get("today") else None
+        agreements.authorise(session, agreement, authorised_by=params["authorised_by"], today=today)
+        return _result(agreement)
+
+
+def create_agreement(params: dict[str, Any]) -> dict[str, Any]:
+    """One step: record the agreement from its details and authorise it (schedule created).
+    With agreement_id (or a process instance that already requested one) it authorises that agreement."""
+    session = current_session()
+    with _unit(session):
+        existing = None
+        if params.get("agreement_id") is not None:
+            existing = agreements.get_agreement(session, int(params["agreement_id"]))
+        elif params.get("process_instance_id") is not None:
+            existing = agreements.find_by_instance(session, int(params["process_instance_id"]))
+        agreement = existing or agreements.request_agreement(session, _details(params))
+        agreements.authorise(session, agreement, authorised_by=params["authorised_by"])
+        return _result(agreement)
+
+
+def reject_agreement(params: dict[str, Any]) -> dict[str, Any]:
+    session = current_session()
+    with _unit(session):
+        agreement = _agreement_for(session, params)
+        agreements.reject(session, agreement, reason=params["reason"], rejected_by=params.get("rejected_by"))
+        return _result(agreement)
+
+
+def end_agreement(params: dict[str, Any]) -> dict[str, Any]:
+    session = current_session()
+    with _unit(session):
+        agreement = _agreement_for(session, params)
+        outcome = agreements.end(session, agreement, end_date=date.fromisoformat(params["end_date"]),
+                                 reason=params["reason"])
+        return _result(agreement) | outcome
+
+
+def calculate_cost(params: dict[str, Any]) -> dict[str, Any]:
+    """Weekly and annual cost in pence (no database): for the DMN threshold table before anything is saved."""
+    return agreements.quote(int(params["unit_cost_pence"]), Decimal(str(params["units_per_week"])),
+                            params.get("service_type", "home_care"))
+
+
+_ID = {"type": "integer", "minimum": 1}
+_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_UNITS = {"type": ["number", "string"]}
+DETAILS_PROPERTIES: dict[str, Any] = {
+    "person_id": _ID, "case_id": _ID, "case_reference": {"type": "string"}, "provider_id": _ID,
+    "provider_reference": {"type": "string"}, "payee_reference": {"type": ["string", "null"]},
+    "service_type": {"enum": sorted(SERVICE_TYPES)}, "unit": {"enum": sorted(UNITS)},
+    "unit_cost_pence": {"type": "integer", "minimum": 1}, "units_per_week": _UNITS,
+    "start_date": _DATE, "end_date": {"anyOf": [_DATE, {"type": "null"}]},
+    "process_instance_id": _ID, "requested_by": {"type": "string"},
+}
+_TARGET = {"agreement_id": _ID, "process_instance_id": _ID}
+_ONE_TARGET = {"anyOf": [{"required": ["agreement_id"]}, {"required": ["process_instance_id"]}]}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "finance.request_agreement": {
+        "type": "object", "properties": DETAILS_PROPERTIES, "additionalProperties": False,
+        "required": ["service_type", "unit_cost_pence", "units_per_week", "start_date"]},
+    "finance.authorise_agreement": {
+        "type": "object", "properties": _TARGET | {"authorised_by": {"type": "string", "minLength": 1},
+                                                   "today": _DATE},
+        "required": ["authorised_by"], "additionalProperties": False, **_ONE_TARGET},
+    "finance.create_agreement": {
+        "type": "object", "properties": DETAILS_PROPERTIES | _TARGET | {"authorised_by": {"type": "string",
+                                                                                         "minLength": 1}},
+        "required": ["authorised_by"], "additionalProperties": False},
+    "finance.reject_agreement": {
+        "type": "object", "properties": _TARGET | {"reason": {"type": "string", "minLength": 1},
+                                                   "rejected_by": {"type": "string"}},
+        "required": ["reason"], "additionalProperties": False, **_ONE_TARGET},
+    "finance.end_agreement": {
+        "type": "object", "properties": _TARGET | {"end_date": _DATE, "reason": {"type": "string", "minLength": 1}},
+        "required": ["end_date", "reason"], "additionalProperties": False, **_ONE_TARGET},
+    "finance.calculate_cost": {
+        "type": "object", "properties": {"unit_cost_pence": {"type": "integer", "minimum": 0},
+                                         "units_per_week": _UNITS, "service_type": {"enum": sorted(SERVICE_TYPES)}},
+        "required": ["unit_cost_pence", "units_per_week"], "additionalProperties": False},
+}
+FUNCTIONS = {
+    "finance.request_agreement": request_agreement,
+    "finance.authorise_agreement": authorise_agreement,
+    "finance.create_agreement": create_agreement,
+    "finance.reject_agreement": reject_agreement,
+    "finance.end_agreement": end_agreement,
+    "finance.calculate_cost": calculate_cost,
+}
+
+for _name, _func in FUNCTIONS.items():
+    register_connector(_name, _func, SCHEMAS[_name])
