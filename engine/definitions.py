@@ -46,6 +46,7 @@ PROP_DUE = "dueDate"
 PROP_PRIORITY = "priority"
 PROP_FOUR_EYES = "fourEyesExcludeTask"
 PROP_ROLE = "role"
+PROP_CORRELATION = "correlationKey"
 
 
 @dataclass

@@ -257,6 +257,15 @@ def test_bad_correlation_expression():
     assert found and all("correlation expression" in p.message for p in found)
 
 
+def test_bad_correlation_key_property():
+    text = edit('<bpmn:intermediateCatchEvent id="wait_gp" name="GP reply">',
+                '<bpmn:intermediateCatchEvent id="wait_gp" name="GP reply"><bpmn:extensionElements>'
+                '<spiffworkflow:properties><spiffworkflow:property name="correlationKey" value="case_id +"/>'
+                '</spiffworkflow:properties></bpmn:extensionElements>')
+    p = only_error(bundle(text))
+    assert p.element_id == "wait_gp" and "correlationKey" in p.message
+
+
 def test_xsd_violation_names_the_element():
     text = edit('<bpmn:exclusiveGateway id="urgent_gw" name="Urgent?" default="f_not_urgent"/>',
                 '<bpmn:exclusiveGateway id="urgent_gw" name="Urgent?" default="f_not_urgent" colour="red"/>')
