@@ -30,6 +30,7 @@ def add_address(session: Session, actor: Actor, person: Person, data: dict[str, 
     if start > date.today():
         raise Invalid("The address start date is in the future", details={"start_date": "Cannot be in the future"})
     address = PersonAddress(**data)
+    address.address_type = data.get("address_type") or "home"
     address.start_date = start
     if address.postcode:
         address.postcode = " ".join(address.postcode.upper().split())
