@@ -183,10 +183,40 @@ def audit_verify(anchors: tuple[str, ...]) -> None:
     click.echo(f"Audit chain intact: {result.checked} entries; last {result.last_seq}:{result.last_hash}")
 
 
+@users.command("reset-2fa", help="Remove a user's two-step verification (lost device) and sign them out "
+                                 "everywhere; they set it up again after signing in.")
+@click.argument("username")
+def users_reset_2fa(username: str) -> None:
+    from casework import audit
+    from casework.accounts.service import get_user
+    from casework.auth.totp import reset_totp
+    from casework.errors import DomainError
+    from casework.extensions import database
+
+    app = _app()
+    try:
+        with app.app_context(), database.session_scope() as session:
+            user = get_user(session, username)
+            removed = reset_totp(session, user)
+            if removed:
+                audit.record(session, None, "totp_change", record_type="user", record_id=user.id,
+                             fields=["totp"], reason="reset by an administrator (casework users reset-2fa)")
+    except DomainError as exc:
+        raise click.ClickException(_describe(exc)) from None
+    click.echo(f"Two-step verification removed for {username}" if removed
+               else f"{username} had no two-step verification")
+
+
 def _describe(exc: Exception) -> str:
+
     details = getattr(exc, "details", None) or {}
     extra = "; ".join(f"{k}: {v}" for k, v in details.items())
     return f"{exc}" + (f" ({extra})" if extra else "")
+
+
+from casework.finance.cli import finance as _finance_group  # noqa: E402
+
+main.add_command(_finance_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

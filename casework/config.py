@@ -31,6 +31,9 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "CASEWORK_LOGIN_MAX_FAILURES": ("login_max_failures", "failed sign-ins before a temporary lock"),
     "CASEWORK_LOG_LEVEL": ("log_level", "DEBUG | INFO | WARNING | ERROR"),
     "CASEWORK_CLOSURE_DAYS": ("closure_days", "comma-separated ISO dates the council is closed"),
+    "CASEWORK_SIGNIN_RATE_PER_MINUTE": ("signin_rate_per_minute", "sign-in attempts per client IP per minute"),
+    "CASEWORK_API_RATE_PER_MINUTE": ("api_rate_per_minute", "API requests per client IP per minute (per process)"),
+    "CASEWORK_TRUSTED_PROXIES": ("trusted_proxies", "number of reverse proxies setting X-Forwarded-For (default 0)"),
 }
 ENVIRONMENTS = ("development", "test", "production")
 
@@ -51,6 +54,9 @@ class Settings:
     login_max_failures: int = 5
     log_level: str = "INFO"
     closure_days: tuple[str, ...] = field(default_factory=tuple)
+    signin_rate_per_minute: int = 10
+    api_rate_per_minute: int = 300
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -96,9 +102,12 @@ class Settings:
                 )
         elif not self.secret_key:
             self.secret_key = _dev_secret_key(Path(self.instance_dir))
-        for name in ("session_idle_minutes", "session_max_hours", "max_upload_mb", "login_max_failures"):
+        for name in ("session_idle_minutes", "session_max_hours", "max_upload_mb", "login_max_failures",
+                     "signin_rate_per_minute", "api_rate_per_minute"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive number")
+        if not 0 <= self.trusted_proxies <= 5:
+            raise ConfigError("CASEWORK_TRUSTED_PROXIES must be a number from 0 to 5")
 
     @property
     def is_sqlite(self) -> bool:

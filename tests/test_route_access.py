@@ -6,7 +6,8 @@ from casework.auth.access import PUBLIC, access_rule
 from tests.conftest import sign_in
 from tests.factories import create_user
 
-PUBLIC_ENDPOINTS = {"auth.login", "health.healthz", "health.readyz", "api.openapi_document", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.sign_in_code", "health.healthz", "health.readyz", "api.openapi_document",
+                    "static"}
 
 
 def _sample_url(rule):

@@ -30,7 +30,25 @@ def authenticate(
         if user.failed_logins >= max_failures:
             user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
         return None
+    from casework.auth.totp import is_enabled
+
+    if is_enabled(session, user.id):
+        return user  # password right; the count is reset only once the second factor is right too
+    mark_signed_in(user, now)
+    return user
+
+
+def mark_signed_in(user: User, now: datetime) -> None:
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    return user
+
+
+def count_failure(user: User, *, now: datetime, max_failures: int) -> None:
+    user.failed_logins += 1
+    if user.failed_logins >= max_failures:
+        user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+
+
+def is_locked(user: User, now: datetime) -> bool:
+    return bool(user.locked_until and user.locked_until > now)

@@ -12,6 +12,7 @@ from casework.accounts.models import User
 from casework.auth.access import PUBLIC, Actor, access_rule
 from casework.auth.tokens import user_for_token
 from casework.errors import BadRequest, Forbidden, Unauthorized
+from casework.web import ratelimit
 from casework.web.context import close_db_session, db_session
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -25,6 +26,13 @@ def start_session(user: User) -> None:
     now = int(time.time())
     session.update(uid=user.id, epoch=user.session_epoch, issued=now, seen=now, csrf=secrets.token_urlsafe(32))
     session.permanent = True
+
+
+def begin_second_factor(user: User) -> None:
+    """Password accepted, second factor still to come: a fresh session that is NOT signed in."""
+    session.clear()
+    session.update(mfa_uid=user.id, mfa_epoch=user.session_epoch, mfa_started=int(time.time()),
+                   csrf=secrets.token_urlsafe(32))
 
 
 def csrf_token() -> str:
@@ -106,6 +114,8 @@ def _security_headers(response):  # type: ignore[no-untyped-def]
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if g.get("actor") is not None and request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
+    if g.get("retry_after"):
+        response.headers["Retry-After"] = str(g.retry_after)
     return response
 
 
@@ -113,11 +123,17 @@ def install(app: Flask) -> None:
     @app.before_request
     def _before() -> None:
         g.csp_nonce = secrets.token_urlsafe(16)
+        ratelimit.check(app)  # before any database work: a flood costs us as little as possible
         _load_actor()
         _enforce_access()  # before CSRF, so an anonymous caller hears "sign in" rather than "stale form"
         _check_csrf()
 
     app.after_request(_security_headers)
+    if app.config["SETTINGS"].trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["SETTINGS"].trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     app.teardown_appcontext(close_db_session)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["errors_to_list"] = errors_to_list

@@ -1,22 +1,17 @@
 """Security: hash-chained audit trail, TOTP second factor, break-glass grants and alerts.
 
 Revision ID: 0005_security
-Revises: 0004_finance (see below)
+Revises: 0004_finance
 
 Triggers refuse UPDATE and DELETE on audit_event (and TRUNCATE on PostgreSQL), and refuse moving the chain head
 backwards or deleting it. A database owner can still drop the triggers: that is what the hash chain and
 `casework audit verify --anchor` are for.
 """
-from pathlib import Path
-
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0005_security"
-# The agreed chain is 0004_finance -> 0005_security. While the parallel build lands, follow the latest
-# predecessor that exists so the chain always has a single head; replace with "0004_finance" once it is there.
-_HERE = Path(__file__).resolve().parent
-down_revision = next(r for r in ("0004_finance", "0003_records", "0002_engine") if (_HERE / f"{r}.py").exists())
+down_revision = "0004_finance"
 branch_labels = None
 depends_on = None
 
