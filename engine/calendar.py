@@ -51,6 +51,8 @@ class WorkingDayCalendar:
     def __init__(self, closure_days: Iterable[date | str] = ()):
         self.closure_days = frozenset(as_date(d) for d in closure_days)
         self._bank_holidays = holidays.country_holidays("GB", subdiv="ENG")
+        this_year = date.today().year
+        self.prime(this_year - 2, this_year + 10)  # fill the table now, not lazily from several threads
 
     def prime(self, first_year: int, last_year: int) -> None:
         for year in range(first_year, last_year + 1):

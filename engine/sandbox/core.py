@@ -240,7 +240,9 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         except LimitExceeded as exc:
             raise ScriptError(f"expression result too large: {exc}", expression=expression) from None
         except ScriptError:
-            pass  # a non-storable value (e.g. a date object) is fine as an expression result
+            # e.g. a generator or a function: it would run configurator code later, outside the sandbox
+            raise ScriptError(f"the expression gave {_describe_value(result)}, which is not a value "
+                              "(text, number, date, list or dictionary)", expression=expression) from None
         return result
 
     def execute(self, script, context, external_context=None):
@@ -271,6 +273,11 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
 
     def call_service(self, context, **kwargs):
         raise EngineError("service calls go through SandboxedScriptEngine.call_service")
+
+
+def _describe_value(value) -> str:
+    kind = type(value).__name__
+    return "a function" if callable(value) else f"a {kind} object"
 
 
 def _same(a, b) -> bool:
@@ -304,7 +311,10 @@ def _traced(run: Run, source: str, thunk):
     except MemoryError:
         raise ScriptError("limit exceeded: out of memory", expression=source) from None
     except Exception as exc:  # noqa: BLE001 - any error in configurator code becomes a ScriptError
-        raise ScriptError(f"{type(exc).__name__}: {exc}{_line_of(exc)}", expression=source) from None
+        detail = str(exc)
+        if len(detail) > 300:
+            detail = detail[:300] + "..."
+        raise ScriptError(f"{type(exc).__name__}: {detail}{_line_of(exc)}", expression=source) from None
     finally:
         sys.settrace(previous)
 

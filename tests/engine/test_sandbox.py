@@ -319,6 +319,17 @@ def test_output_size_is_limited(env):
     assert len(data["a"]) == 1000
 
 
+@pytest.mark.parametrize("source", ["(i for i in range(10))", "lambda: 1", "len"])
+def test_expression_results_must_be_values(env, source):
+    # a generator or function would run configurator code later, outside the tracer
+    assert "not a value" in refused(env, source)
+
+
+def test_error_messages_are_bounded(env):
+    message = refused(env, "int('x' * 5000)")
+    assert message.startswith("ValueError") and len(message) < 500
+
+
 def test_source_length_is_limited():
     assert "too long" in check_expression("1 + " * 30_000 + "1")
 
