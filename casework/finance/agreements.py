@@ -43,7 +43,7 @@ class AgreementInput(Schema):
     unit = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(sorted(UNITS)))
     unit_cost_pence = fields.Int(required=True, strict=True, validate=validate.Range(
         min=1, max=MAX_UNIT_COST_PENCE, error="Must be a whole number of pence from 1 to 10000000"))
-    units_per_week = fields.Decimal(required=True, places=2, allow_nan=False, as_string=False)
+    units_per_week = fields.Decimal(required=True, allow_nan=False, as_string=False)
     start_date = fields.Date(required=True)
     end_date = fields.Date(load_default=None, allow_none=True)
     process_instance_id = fields.Int(strict=True, load_default=None, allow_none=True)
@@ -58,6 +58,8 @@ class AgreementInput(Schema):
         if units is not None:
             if units <= 0:
                 errors["units_per_week"] = "Must be more than 0"
+            elif units != units.quantize(Decimal("0.01")):
+                errors["units_per_week"] = "At most 2 decimal places"
             elif unit in UNITS and units > UNITS[unit]:
                 errors["units_per_week"] = f"At most {UNITS[unit]} per week for unit '{unit}'"
         start, end = data.get("start_date"), data.get("end_date")

@@ -1,0 +1,128 @@
+"""Payment runs: collect due lines once, export the documented CSV layout, re-download the same bytes."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from casework.errors import Invalid, NotFound
+from casework.finance import agreements, export, runs, schedule
+from casework.finance.models import ScheduleLine
+from tests.finance.factories import create_agreement, create_person, create_provider
+
+MON = date(2026, 1, 5)
+TODAY = date(2026, 3, 2)
+
+
+def _rows(text):
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def _run(session, period_end, today=TODAY):
+    return runs.create_run(session, period_end=period_end, created_by="fin.officer", today=today)
+
+
+def test_run_collects_due_lines_in_arrears_and_exports_them(session):
+    provider = create_provider(session, name="=Meadowview, Care", reference="SUP-RUN1")
+    a = create_agreement(session, provider=provider, unit_cost_pence=2350, units_per_week="14", start_date=MON,
+                         end_date=date(2026, 1, 28))
+    dp = create_agreement(session, service_type="direct_payment", unit_cost_pence=21_000, units_per_week="1",
+                          payee_reference="DP-ACC-9", start_date=date(2026, 1, 8), end_date=date(2026, 1, 18))
+    run = _run(session, date(2026, 1, 18))
+    assert run.status == "exported" and run.line_count == 4
+    assert run.total_pence == 32_900 * 2 + 12_000 + 21_000
+    assert run.file_name == f"casework-payments-20260118-run{run.id:06d}.csv"
+    text = run.file_content
+    assert text.endswith("\r\n") and "\r\n" in text and "\n\n" not in text
+    rows = _rows(text)
+    assert rows[0] == export.COLUMNS
+    details = [dict(zip(export.COLUMNS, r, strict=True)) for r in rows[1:-1]]
+    assert [d["record_type"] for d in details] == ["D"] * 4
+    first = details[0]
+    assert first == {
+        "record_type": "D", "run_id": str(run.id), "line_id": first["line_id"], "agreement_reference": a.reference,
+        "agreement_kind": "service", "payee_type": "provider", "payee_reference": "SUP-RUN1",
+        "bank_details_reference": provider.bank_details_reference, "payee_name": "'=Meadowview, Care",
+        "person_id": str(a.person_id), "service_type": "home_care", "period_start": "2026-01-05",
+        "period_end": "2026-01-11", "units": "14.00", "unit": "hour", "unit_cost_pence": "2350",
+        "amount_pence": "32900", "amount": "329.00"}
+    person_rows = [d for d in details if d["payee_type"] == "person"]
+    assert [(d["period_start"], d["period_end"], d["amount_pence"]) for d in person_rows] == [
+        ("2026-01-08", "2026-01-11", "12000"), ("2026-01-12", "2026-01-18", "21000")]
+    assert person_rows[0]["payee_reference"] == "DP-ACC-9" and person_rows[0]["payee_name"] == ""
+    trailer = dict(zip(export.COLUMNS, rows[-1], strict=True))
+    assert (trailer["record_type"], trailer["run_id"], trailer["line_id"]) == ("T", str(run.id), "4")
+    assert trailer["amount_pence"] == str(run.total_pence) and trailer["amount"] == "988.00"
+    assert trailer["period_end"] == "2026-01-18"
+    # the week ending 25 Jan is not due yet in this run; the line of 26-28 Jan neither
+    pending = session.scalars(select(ScheduleLine).where(ScheduleLine.agreement_id == a.id,
+                                                         ScheduleLine.status == "pending")).all()
+    assert [ln.period_start for ln in pending] == [date(2026, 1, 19), date(2026, 1, 26)]
+    assert dp.status == "authorised"
+
+
+def test_a_line_is_exported_once_and_a_run_is_never_recollected(session):
+    a = create_agreement(session, start_date=MON, end_date=date(2026, 1, 25))
+    first = _run(session, date(2026, 1, 11))
+    second = _run(session, date(2026, 1, 11))
+    assert (first.line_count, second.line_count) == (1, 0)
+    third = _run(session, date(2026, 1, 25))
+    assert third.line_count == 2
+    lines = schedule.lines_for(session, a.id)
+    assert [ln.payment_run_id for ln in lines] == [first.id, third.id, third.id]
+    assert all(ln.status == "exported" and ln.exported_at is not None for ln in lines)
+    assert _rows(second.file_content)[-1][:3] == ["T", str(second.id), "0"]
+    # re-download: the same bytes, counted
+    name, text = runs.download(session, first.id)
+    assert (name, text) == (first.file_name, first.file_content)
+    assert runs.download(session, first.id)[1] == text and first.download_count == 2
+    assert export.sha256(text) == first.file_sha256
+    listed, total = runs.list_runs(session)
+    assert total >= 3 and listed[0].id == third.id
+
+
+def test_runs_extend_open_ended_schedules(session):
+    a = create_agreement(session, start_date=MON, today=MON)  # scheduled 4 weeks ahead only
+    run = _run(session, date(2026, 3, 1))
+    assert run.line_count == 8  # 5 Jan .. 1 Mar
+    assert max(ln.period_end for ln in schedule.lines_for(session, a.id)) == date(2026, 3, 1)
+
+
+def test_cancelled_agreement_stops_future_lines_and_reports_overpayment(session):
+    a = create_agreement(session, unit_cost_pence=1000, units_per_week="7", start_date=MON,
+                         end_date=date(2026, 2, 1))
+    paid = _run(session, date(2026, 1, 18))
+    assert paid.line_count == 2
+    outcome = agreements.end(session, a, end_date=date(2026, 1, 14), reason="Died", version=a.version)
+    assert outcome == {"cancelled_lines": 2, "overpaid_pence": 4000}  # 15-18 Jan was paid already
+    later = _run(session, date(2026, 2, 28))
+    assert later.line_count == 0
+    assert {ln.status for ln in schedule.lines_for(session, a.id)} == {"exported", "cancelled"}
+
+
+def test_requested_and_rejected_agreements_are_not_paid(session):
+    requested = create_agreement(session, start_date=MON, authorise=False)
+    rejected = create_agreement(session, start_date=MON, authorise=False)
+    agreements.reject(session, rejected, reason="Not eligible")
+    _run(session, date(2026, 2, 1))
+    for a in (requested, rejected):
+        assert schedule.lines_for(session, a.id) == []
+
+
+def test_one_off_is_paid_once_after_its_date(session):
+    person = create_person(session)
+    create_agreement(session, person=person, service_type="one_off", unit_cost_pence=45_000, units_per_week="1",
+                     start_date=date(2026, 1, 14))
+    assert _run(session, date(2026, 1, 13)).line_count == 0
+    run = _run(session, date(2026, 1, 14))
+    assert run.line_count == 1 and run.total_pence == 45_000
+
+
+def test_period_end_in_the_future_is_refused_and_unknown_run_is_404(session):
+    with pytest.raises(Invalid) as exc:
+        _run(session, date(2026, 3, 3), today=TODAY)
+    assert "period_end" in exc.value.details
+    with pytest.raises(NotFound):
+        runs.download(session, 987_654)
