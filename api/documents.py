@@ -1,0 +1,126 @@
+"""Documents: upload to a person, case or note (multipart), new versions, download (logged)."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request
+from marshmallow import Schema, fields
+
+from api import blueprint
+from api.openapi import documented
+from casework.auth.access import requires
+from casework.auth.permissions import Permission
+from casework.errors import Invalid
+from casework.records import service_document as docs
+from casework.records.access import get_visible_person
+from casework.web.context import current_actor, db_session
+
+
+class VersionSchema(Schema):
+    version_no = fields.Int()
+    filename = fields.Str()
+    content_type = fields.Str()
+    size_bytes = fields.Int()
+    sha256 = fields.Str()
+    created_at = fields.DateTime()
+    created_by = fields.Int(allow_none=True)
+
+
+class DocumentSchema(Schema):
+    id = fields.Int()
+    person_id = fields.Int()
+    case_id = fields.Int(allow_none=True)
+    note_id = fields.Int(allow_none=True)
+    title = fields.Str()
+    current_version = fields.Int()
+    versions = fields.List(fields.Nested(VersionSchema))
+    version = fields.Int()
+    created_at = fields.DateTime()
+    created_by = fields.Int(allow_none=True)
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    settings = current_app.config["SETTINGS"]
+    return settings.documents_dir, settings.max_upload_mb * 1024 * 1024
+
+
+def _upload() -> docs.Upload:
+    unknown = set(request.form) - {"title", "person_id", "case_id", "note_id", "version"}
+    if unknown:
+        raise Invalid("Unknown fields", details={name: "Unknown field." for name in sorted(unknown)})
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        raise Invalid("Choose a file", details={"file": "Select a file to upload"})
+    return docs.Upload(filename=file.filename, data=file.read())
+
+
+def _int_field(name: str) -> int | None:
+    raw = request.form.get(name)
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit():
+        raise Invalid(f"{name} must be a number", details={name: "Not a valid integer."})
+    return int(raw)
+
+
+@blueprint.post("/documents")
+@requires(Permission.RECORDS_EDIT)
+@documented("Upload a document (multipart: file, title, and one of person_id, case_id, note_id)",
+            response=DocumentSchema, status=201)
+def upload_document():  # type: ignore[no-untyped-def]
+    session, actor = db_session(), current_actor()
+    upload = _upload()
+    folder, max_bytes = _settings()
+    doc = docs.add_document(session, actor, documents_dir=folder, max_bytes=max_bytes,
+                            person_id=_int_field("person_id"), case_id=_int_field("case_id"),
+                            note_id=_int_field("note_id"), title=request.form.get("title", ""), upload=upload)
+    session.commit()
+    return DocumentSchema().dump(doc), 201
+
+
+@blueprint.get("/people/<int:person_id>/documents")
+@requires(Permission.RECORDS_VIEW)
+@documented("A person's documents", response=DocumentSchema(many=True))
+def list_documents(person_id: int):  # type: ignore[no-untyped-def]
+    session, actor = db_session(), current_actor()
+    person = get_visible_person(session, actor, person_id)
+    return {"items": DocumentSchema(many=True).dump(docs.documents_for_person(session, actor, person))}
+
+
+@blueprint.get("/documents/<int:document_id>")
+@requires(Permission.RECORDS_VIEW)
+@documented("A document's details and versions", response=DocumentSchema)
+def get_document(document_id: int):  # type: ignore[no-untyped-def]
+    return DocumentSchema().dump(docs.get_visible_document(db_session(), current_actor(), document_id))
+
+
+@blueprint.post("/documents/<int:document_id>/versions")
+@requires(Permission.RECORDS_EDIT)
+@documented("Upload a new version (multipart: file, version); earlier versions are kept", response=DocumentSchema,
+            status=201)
+def add_document_version(document_id: int):  # type: ignore[no-untyped-def]
+    session, actor = db_session(), current_actor()
+    upload = _upload()
+    folder, max_bytes = _settings()
+    doc = docs.get_visible_document(session, actor, document_id)
+    header = request.headers.get("If-Match", "").removeprefix("W/").strip('"')
+    expected = _int_field("version") or (int(header) if header.isdigit() else None)
+    docs.add_version(session, actor, doc, documents_dir=folder, max_bytes=max_bytes, upload=upload,
+                     expected_version=expected)
+    session.commit()
+    return DocumentSchema().dump(doc), 201
+
+
+@blueprint.get("/documents/<int:document_id>/content")
+@requires(Permission.RECORDS_VIEW)
+@documented("Download a document (current version, or ?version=N); every download is logged",
+            query={"version": "version number"})
+def download_document(document_id: int):  # type: ignore[no-untyped-def]
+    session, actor = db_session(), current_actor()
+    doc = docs.get_visible_document(session, actor, document_id)
+    version, data = docs.open_version(session, actor, doc, documents_dir=_settings()[0],
+                                      version_no=request.args.get("version", type=int))
+    session.commit()
+    safe = version.filename.replace('"', "")
+    return Response(data, mimetype=version.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{safe}"', "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store"})

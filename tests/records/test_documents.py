@@ -1,0 +1,94 @@
+"""Documents: content-detected types, disguised files refused, size limit, versions, logged downloads."""
+
+import io
+import zipfile
+
+import pytest
+from sqlalchemy import select
+
+from casework.errors import Invalid, NotFound
+from casework.records import service_document as docs
+from casework.records.models_document import DocumentAccess
+from tests.conftest import sign_in
+from tests.factories import create_user
+from tests.records.factories import create_person, practitioner
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 64
+
+
+def _docx() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(("name", "data", "mime"), [
+    ("letter.pdf", PDF, "application/pdf"), ("photo.png", PNG, "image/png"),
+    ("notes.txt", "Plain text, naïve café".encode(), "text/plain"), ("list.csv", b"a,b\n1,2\n", "text/csv")])
+def test_allowed_types_are_detected_from_content(name, data, mime):
+    assert docs.detect_type(name, data) == mime
+
+
+@pytest.mark.parametrize(("name", "data"), [("report.pdf", EXE), ("run.exe", EXE), ("photo.pdf", PNG),
+                                            ("notes.txt", b"\x00\x01binary"), ("archive.zip", _docx()[:4] + b"x")])
+def test_disguised_or_unknown_files_are_refused(name, data):
+    with pytest.raises(Invalid) as exc:
+        docs.detect_type(name, data)
+    assert "file" in exc.value.details
+
+
+def test_upload_versions_download_logged(session, tmp_path):
+    actor = practitioner(session)
+    person = create_person(session, actor)
+    doc = docs.add_document(session, actor, documents_dir=str(tmp_path), max_bytes=10_000, person_id=person.id,
+                            case_id=None, note_id=None, title="Referral letter",
+                            upload=docs.Upload("referral.pdf", PDF))
+    stored = list(tmp_path.rglob("*"))
+    assert any(p.is_file() and p.read_bytes() == PDF for p in stored)
+    docs.add_version(session, actor, doc, documents_dir=str(tmp_path), max_bytes=10_000,
+                     upload=docs.Upload("referral-v2.pdf", PDF + b"% v2\n"), expected_version=1)
+    assert [v.version_no for v in doc.versions] == [1, 2] and doc.current_version == 2
+    version, data = docs.open_version(session, actor, doc, documents_dir=str(tmp_path), version_no=1)
+    assert data == PDF and version.filename == "referral.pdf"
+    log = session.scalars(select(DocumentAccess).where(DocumentAccess.document_id == doc.id)).all()
+    assert [(a.user_id, a.version_no) for a in log] == [(actor.user_id, 1)]
+    with pytest.raises(Invalid):
+        docs.add_version(session, actor, doc, documents_dir=str(tmp_path), max_bytes=10,
+                         upload=docs.Upload("big.pdf", PDF), expected_version=doc.version)
+    outsider = practitioner(session)
+    person.restricted = True
+    session.flush()
+    with pytest.raises(NotFound):
+        docs.get_visible_document(session, outsider, doc.id)
+
+
+def test_docx_is_accepted(session, tmp_path):
+    actor = practitioner(session)
+    person = create_person(session, actor)
+    doc = docs.add_document(session, actor, documents_dir=str(tmp_path), max_bytes=100_000, person_id=person.id,
+                            case_id=None, note_id=None, title="Plan", upload=docs.Upload("plan.docx", _docx()))
+    assert doc.versions[0].content_type.endswith("wordprocessingml.document")
+
+
+def test_upload_api_refuses_exe_renamed_pdf(client, session):
+    user = create_user(session)
+    h = {"X-CSRF-Token": sign_in(client, user)}
+    pid = client.post("/api/people", json={"forename": "Doc", "surname": "Holder", "confirm_not_duplicate": True},
+                      headers=h).json["id"]
+    bad = client.post("/api/documents", data={"title": "Report", "person_id": str(pid),
+                                              "file": (io.BytesIO(EXE), "report.pdf")}, headers=h,
+                      content_type="multipart/form-data")
+    assert bad.status_code == 422 and "file" in bad.json["error"]["details"]
+    good = client.post("/api/documents", data={"title": "Report", "person_id": str(pid),
+                                               "file": (io.BytesIO(PDF), "report.pdf")}, headers=h,
+                       content_type="multipart/form-data")
+    assert good.status_code == 201 and good.json["versions"][0]["sha256"]
+    download = client.get(f"/api/documents/{good.json['id']}/content", headers=h)
+    assert download.status_code == 200 and download.data == PDF
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    listed = client.get(f"/api/people/{pid}/documents", headers=h).json["items"]
+    assert [d["title"] for d in listed] == ["Report"]
