@@ -118,12 +118,21 @@ class ProcessBundle:
         ``forms/referral.schema.json``), or None if no such form is in the bundle."""
         if not value:
             return None
-        name = value.strip().rsplit("/", 1)[-1]
-        for suffix in (SCHEMA_SUFFIX, ".json"):
-            if name.endswith(suffix):
-                name = name[: -len(suffix)]
-                break
+        name = _form_name(value)
         return name if name in self.forms else None
+
+
+def _form_name(value: str) -> str:
+    """``referral``, ``referral.schema.json``, ``forms/referral.uischema.json`` -> ``referral``."""
+    name = value.strip().rsplit("/", 1)[-1]
+    for suffix in (UISCHEMA_SUFFIX, SCHEMA_SUFFIX, ".json"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _form_refs(root: etree._Element) -> list[str]:
+    return [p.get("value") or "" for p in root.iter(f"{{{SPIFF_NS}}}property") if p.get("name") == PROP_FORM]
 
 
 # ------------------------------------------------------------------------------------------------ reading
@@ -197,14 +206,14 @@ def load_bundle(bpmn_paths, forms_dir=None, dmn_paths=None, *, max_bytes: int = 
 
     ``bpmn_paths``: list of paths, a directory, or ``{file name: bytes|str}``;
     ``forms_dir``: a directory or ``{file name: bytes|str|dict}`` with ``<form>.schema.json`` and optional
-    ``<form>.uischema.json`` files; ``dmn_paths`` like ``bpmn_paths``.
+    ``<form>.uischema.json`` files. From a *directory* (the shared ``forms/``) only the forms named by the
+    model's user tasks are taken; a dict is taken whole. ``dmn_paths`` like ``bpmn_paths``.
     """
     bpmn = _read_files(bpmn_paths, suffixes=(".bpmn", ".bpmn20.xml", ".xml"), what="BPMN")
     dmn = _read_files(dmn_paths, suffixes=(".dmn",), what="DMN")
     form_files = _read_files(forms_dir, suffixes=(SCHEMA_SUFFIX, UISCHEMA_SUFFIX), what="form")
     if not bpmn:
         raise Invalid("the bundle has no BPMN file")
-    forms = _load_forms(form_files)
 
     trees: dict[str, etree._Element] = {}
     for name, data in bpmn.items():
@@ -220,6 +229,13 @@ def load_bundle(bpmn_paths, forms_dir=None, dmn_paths=None, *, max_bytes: int = 
             raise Invalid(f"{name} is not a DMN file: root element <{_local(root.tag)}> in namespace "
                           f"{_ns(root.tag) or '(none)'}")
         dmn_trees[name] = root
+
+    if isinstance(forms_dir, (str, Path)):
+        # a shared forms directory: take only the forms this process uses, so that editing another
+        # process's form does not make a new version of this one
+        wanted = {_form_name(v) for root in trees.values() for v in _form_refs(root)}
+        form_files = {n: d for n, d in form_files.items() if _form_name(n) in wanted}
+    forms = _load_forms(form_files)
 
     bundle = ProcessBundle(bpmn=bpmn, dmn=dmn, form_files=form_files, forms=forms,
                            content_hash=content_hash(bpmn, dmn, form_files), process_keys=[],

@@ -60,6 +60,18 @@ def test_good_bundle_loads_and_validates_cleanly():
     assert b.resolve_form("missing.schema.json") is None
 
 
+def test_shared_forms_directory_contributes_only_the_forms_the_model_uses(tmp_path):
+    for name, data in FORMS.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "other_process.schema.json").write_text('{"type": "object"}')
+    b = load_bundle([HERE / "referral.bpmn"], tmp_path, [HERE / "band.dmn"])
+    assert sorted(b.forms) == ["approval", "referral"]
+    (tmp_path / "other_process.schema.json").write_text('{"type": "string"}')
+    assert load_bundle([HERE / "referral.bpmn"], tmp_path, [HERE / "band.dmn"]).content_hash == b.content_hash
+    # given as a dict (e.g. an admin draft), every form is part of the bundle
+    assert "other_process" in bundle(forms={**FORMS, "other_process.schema.json": b"{}"}).forms
+
+
 def test_lane_role_property_reaches_the_task_spec():
     b = bundle()
     assert b.spec.task_specs["approve"].extensions["properties"]["role"] == "team_manager"
