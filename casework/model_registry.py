@@ -11,6 +11,7 @@ import casework.accounts.models  # noqa: F401
 import casework.configuration.models  # noqa: F401
 import casework.audit.models  # noqa: F401
 import casework.auth.models  # noqa: F401
+import casework.drafts.models  # noqa: F401
 import casework.finance.models  # noqa: F401
 import casework.records.models  # noqa: F401
 from casework.db import Base

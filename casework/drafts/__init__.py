@@ -1,0 +1,1 @@
+"""Drafts of task answers (the workspace's "Save as draft", check-answers and session-expiry recovery)."""

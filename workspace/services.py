@@ -1,0 +1,107 @@
+"""What workspace pages ask of casework and the engine. Engine calls run on the request's connection, so they
+commit (or roll back) with everything else in the use case; the route commits once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from flask import current_app, g
+from sqlalchemy import Connection, select
+
+from casework.accounts.models import Team, TeamMembership, User
+from casework.accounts.service import teams_of
+from casework.auth.access import Actor
+from casework.auth.permissions import Permission
+from casework.engine_host import get_engine
+from casework.errors import Forbidden, NotFound
+from casework.web.context import db_session
+from engine.calendar import WorkingDayCalendar
+from engine.runtime import WorkflowEngine
+
+
+def engine() -> WorkflowEngine:
+    return get_engine(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def conn() -> Connection:
+    return db_session().connection()
+
+
+def now() -> datetime:
+    return engine().now()
+
+
+def calendar() -> WorkingDayCalendar:
+    return engine().calendar
+
+
+def team_codes(actor: Actor) -> list[str]:
+    if "workspace_team_codes" not in g:
+        g.workspace_team_codes = sorted(t.code for t in teams_of(db_session(), actor.user_id))
+    return g.workspace_team_codes
+
+
+def managed_team_codes(actor: Actor) -> list[str]:
+    if not actor.managed_team_ids:
+        return []
+    return sorted(db_session().scalars(select(Team.code).where(Team.id.in_(actor.managed_team_ids))))
+
+
+def team_members(team_codes_: list[str]) -> list[User]:
+    """Active members of these teams (the people a manager can give work to)."""
+    if not team_codes_:
+        return []
+    q = (select(User).join(TeamMembership, TeamMembership.user_id == User.id)
+         .join(Team, Team.id == TeamMembership.team_id)
+         .where(Team.code.in_(team_codes_), User.active.is_(True)).order_by(User.display_name).distinct())
+    return list(db_session().scalars(q))
+
+
+def display_names(usernames: set[str]) -> dict[str, str]:
+    names = {u for u in usernames if u}
+    if not names:
+        return {}
+    rows = db_session().execute(select(User.username, User.display_name).where(User.username.in_(names)))
+    return {username: display for username, display in rows}
+
+
+def may_open(actor: Actor, item: dict) -> bool:
+    """Someone may open a task assigned to them, unassigned work of their teams or roles, or (as a manager)
+    any work of the teams they manage."""
+    if item["assignee"] == actor.username:
+        return True
+    teams = team_codes(actor)
+    if item["assignee"] is None and actor.can(Permission.WORK):
+        if item["team"] in teams or (item["team"] is None and item["role"] in actor.roles):
+            return True
+    return actor.can(Permission.TEAM_MANAGE) and item["team"] in managed_team_codes(actor)
+
+
+def require_open(actor: Actor, item: dict | None) -> dict:
+    if item is None:
+        raise NotFound("There is no task at this address")
+    if not may_open(actor, item):
+        raise Forbidden("This task is not assigned to you or your team")
+    return item
+
+
+def task_data(item: dict) -> dict:
+    """The data the engine holds for this READY task (used to prefill its form). Loads this one instance;
+    lists never do this."""
+    run = engine().load(conn(), item["instance_id"], lock=False)
+    task = run.workflow.get_task_from_id(UUID(item["task_id"]))
+    return dict(task.data) if task is not None else {}
+
+
+def complete(item: dict, data: dict, actor: Actor, expected_version: int | None) -> None:
+    """The one place the workspace completes a task."""
+    engine().complete_task(conn(), item["id"], data, actor.username, expected_version=expected_version)
+
+
+def claim(item_id: int, actor: Actor) -> dict:
+    return engine().claim(conn(), item_id, actor.username)
+
+
+def assign(item_ids: list[int], to_username: str, actor: Actor) -> list[dict]:
+    return [engine().reassign(conn(), item_id, to_username, actor.username) for item_id in item_ids]
