@@ -167,8 +167,11 @@ class InstanceRun:
         return self.finish(status, version)
 
     def finish(self, status: str, version: int) -> OperationResult:
+        problems: list[dict] = []
         new_items = self.engine.projector.sync(self.conn, self.row, self.workflow if status != "cancelled"
-                                               else None, self.now, closed=self.closed)
+                                               else None, self.now, closed=self.closed, problems=problems)
+        for problem in problems:  # e.g. a dueDate expression that failed: the work item exists without it
+            self.event("work_item_property_failed", data=problem, actor="engine")
         if status in ("completed", "cancelled"):
             self.conn.execute(update(work_item).where(work_item.c.instance_id == self.row["id"],
                                                       work_item.c.status == "open")

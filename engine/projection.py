@@ -114,7 +114,15 @@ class Projector:
     def _eval_prop(self, task, expression):
         return task.workflow.script_engine.evaluate(task, expression)
 
-    def work_item_values(self, task, row) -> dict:
+    def _safe(self, task, prop, expression, convert, problems):
+        try:
+            return convert(self._eval_prop(task, expression))
+        except Exception as exc:  # noqa: BLE001 - a bad property must not block the step; it is recorded
+            problems.append({"task_id": str(task.id), "task_spec": task_bpmn_id(task.task_spec),
+                             "property": prop, "message": str(exc)[:500]})
+            return None
+
+    def work_item_values(self, task, row, problems: list) -> dict:
         spec = task.task_spec
         props = task_properties(spec)
         role = props.get(PROP_ROLE) or getattr(spec, "lane", None)
@@ -124,13 +132,13 @@ class Projector:
             team = hooks.resolve_team(row["business_key"], role)
         due = props.get(PROP_DUE)
         priority = props.get(PROP_PRIORITY)
-        due_at = to_utc(self._eval_prop(task, due)) if due else None
+        due_at = self._safe(task, PROP_DUE, due, to_utc, problems) if due else None
         if priority in (None, ""):
             prio = 0
         elif str(priority).lstrip("-").isdigit():
             prio = int(priority)
         else:
-            prio = int(self._eval_prop(task, priority))
+            prio = self._safe(task, PROP_PRIORITY, priority, int, problems) or 0
         return {
             "instance_id": row["id"], "business_key": row["business_key"], "task_id": str(task.id),
             "task_spec": task_bpmn_id(spec), "title": task_title(spec)[:300], "form": form_name(props.get(PROP_FORM)),
@@ -138,7 +146,8 @@ class Projector:
             "candidates": None, "due_at": due_at, "priority": prio, "status": "open",
         }
 
-    def sync(self, conn, row: dict, workflow, now, *, closed: dict | None = None) -> list[dict]:
+    def sync(self, conn, row: dict, workflow, now, *, closed: dict | None = None,
+             problems: list | None = None) -> list[dict]:
         """Bring the three projections in line with ``workflow``; returns the new work item rows.
 
         ``closed``: {task_id: actor} of tasks this operation completed (closed as completed, not cancelled)."""
@@ -156,7 +165,7 @@ class Projector:
         new_rows = []
         for tid, task in ready.items():
             if tid not in have:
-                values = self.work_item_values(task, row)
+                values = self.work_item_values(task, row, problems if problems is not None else [])
                 values["created_at"] = now
                 new_rows.append(values)
         if new_rows:

@@ -13,7 +13,7 @@ from uuid import UUID
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 
-from engine.errors import EngineError
+from engine.errors import Conflict, EngineError
 from engine.execution import InstanceRun
 from engine.projection import to_utc
 from engine.schema import process_instance, timer
@@ -36,25 +36,36 @@ class TimerService:
 
     def fire_due(self, db, *, now: datetime | None = None, limit: int = 1000, worker_id: str = "worker") -> int:
         """Fire up to ``limit`` due timers; ``db`` is an Engine (each timer gets its own transaction)."""
-        fired = 0
+        fired = conflicts = 0
         while fired < limit:
-            with db.begin() as conn:
-                at = now or self.engine.now()
-                claimed = self._claim(conn, at)
-                if claimed is None:
+            try:
+                with db.begin() as conn:
+                    at = now or self.engine.now()
+                    claimed = self._claim(conn, at)
+                    if claimed is None:
+                        break
+                    if self.fire_one(conn, claimed, at, worker_id):
+                        fired += 1
+            except Conflict:
+                # another worker fired this timer or changed the instance meanwhile (possible on SQLite,
+                # which has no row locks): our transaction rolled back, nothing was applied twice
+                conflicts += 1
+                if conflicts > 100:
                     break
-                self.fire_one(conn, claimed, at, worker_id)
-                fired += 1
         return fired
 
-    def fire_one(self, conn, claimed, now, worker_id) -> None:
+    def fire_one(self, conn, claimed, now, worker_id) -> bool:
+        """Fire one claimed timer; False if it turned out stale (its task no longer waits)."""
         due = to_utc(claimed.due_at)
         run = InstanceRun.load(self.engine, conn, claimed.instance_id, "timer", lock=True)
         task = run.workflow.get_task_from_id(UUID(claimed.task_id))
         values = {"claimed_by": worker_id, "claimed_at": run.now}
         if task is None or not hasattr(task.task_spec, "event_definition") or task.state != TaskState.WAITING:
-            conn.execute(update(timer).where(timer.c.id == claimed.id).values(status="cancelled", **values))
-            return
+            stale = conn.execute(update(timer).where(timer.c.id == claimed.id, timer.c.status == "waiting")
+                                 .values(status="cancelled", **values))
+            if stale.rowcount != 1:
+                raise Conflict(f"timer {claimed.id} was handled by another worker")
+            return False
         late_ms = max(0, int((now - due).total_seconds() * 1000))
         run.spiff_now = max(now, due + timedelta(milliseconds=1))
         with use_clock(lambda: run.spiff_now):
@@ -63,9 +74,12 @@ class TimerService:
             except EngineError as exc:
                 run._incident_from(exc)
         late = late_ms > self.engine.config.late_timer_seconds * 1000
-        conn.execute(update(timer).where(timer.c.id == claimed.id).values(
+        done = conn.execute(update(timer).where(timer.c.id == claimed.id, timer.c.status == "waiting").values(
             status="fired", fired_at=run.now, late_ms=late_ms, **values))
+        if done.rowcount != 1:
+            raise Conflict(f"timer {claimed.id} was fired by another worker")
         run.event("timer_fired_late" if late else "timer_fired", task,
                   data={"due_at": due, "late_ms": late_ms, "worker": worker_id}, actor="timer")
         run.run()
         run.save()
+        return True

@@ -81,6 +81,17 @@ def test_lanes_roles_teams_due_dates_priority_manual_task(wf_engine, connection,
     assert any(e["event_type"] == "task_completed" for e in events)
 
 
+def test_failing_work_item_property_is_recorded_not_fatal(wf_engine, connection, publish):
+    publish("approval.bpmn")
+    r = wf_engine.start(connection, "approval", "case-1", {}, "ann")
+    complete(wf_engine, connection, r.instance_id, "assess", {"summary": "no urgent field"})
+    approve = open_items(wf_engine, connection, r.instance_id)["approve"]
+    assert approve["priority"] == 0
+    [problem] = [e for e in wf_engine.history(connection, r.instance_id)
+                 if e["event_type"] == "work_item_property_failed"]
+    assert problem["data"]["property"] == "priority" and "urgent" in problem["data"]["message"]
+
+
 def test_cancel_suspend_resume(wf_engine, connection, publish):
     publish("loop.bpmn")
     r = wf_engine.start(connection, "loop", "case-1", {}, "ann")
