@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from casework.db import utcnow
 from casework.errors import Conflict, Invalid, NotFound
 from casework.finance import money, schedule
-from casework.finance.codes import SERVICE_TYPES, UNITS, AgreementStatus
+from casework.finance.codes import KINDS, SERVICE_TYPES, UNITS, AgreementStatus
 from casework.finance.common import check_version, load, local_date
 from casework.finance.models import Agreement, Provider
 from casework.finance.providers import find_provider
@@ -33,6 +33,7 @@ class AgreementInput(Schema):
     class Meta:
         unknown = RAISE
 
+    kind = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(sorted(KINDS)))
     person_id = fields.Int(strict=True, load_default=None, allow_none=True)
     case_id = fields.Int(strict=True, load_default=None, allow_none=True)
     case_reference = fields.Str(load_default=None, allow_none=True)
@@ -48,12 +49,15 @@ class AgreementInput(Schema):
     end_date = fields.Date(load_default=None, allow_none=True)
     process_instance_id = fields.Int(strict=True, load_default=None, allow_none=True)
     requested_by = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    cost_code = fields.Str(load_default=None, allow_none=True,
+                           validate=validate.Regexp(r"^[A-Z0-9]{2,12}$", error="2 to 12 capital letters or digits"))
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **_: Any) -> None:
         errors: dict[str, str] = {}
         st = SERVICE_TYPES.get(data.get("service_type") or "")
-        unit = data.get("unit") or (st.default_unit if st else None)
+        kind = data.get("kind") or (st.kind if st else None)
+        unit = data.get("unit") or ("item" if kind == "one_off" else (st.default_unit if st else None))
         units = data.get("units_per_week")
         if units is not None:
             if units <= 0:
@@ -65,7 +69,7 @@ class AgreementInput(Schema):
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             errors["end_date"] = "Must be on or after the start date"
-        if st and st.kind == "one_off":
+        if kind == "one_off":
             if unit != "item":
                 errors["unit"] = "A one-off payment is paid per item"
             if start and end and end != start:
@@ -76,6 +80,10 @@ class AgreementInput(Schema):
             errors["person_id"] = "Give the person (or the case)"
         if errors:
             raise MValidationError(errors)
+
+
+def agreement_kind(values: dict[str, Any]) -> str:
+    return values.get("kind") or SERVICE_TYPES[values["service_type"]].kind
 
 
 def _resolve(session: Session, values: dict[str, Any]) -> tuple[Person, Case | None, Provider | None]:
@@ -95,7 +103,7 @@ def _resolve(session: Session, values: dict[str, Any]) -> tuple[Person, Case | N
         errors["person_id"] = "No such person"
     if case is not None and person is not None and case.person_id != person.id:
         errors["case_id"] = "That case belongs to another person"
-    kind = SERVICE_TYPES[values["service_type"]].kind
+    kind = agreement_kind(values)
     provider = None
     if values.get("provider_id") is not None or values.get("provider_reference"):
         provider = find_provider(session, provider_id=values.get("provider_id"),
@@ -120,14 +128,15 @@ def request_agreement(session: Session, data: dict[str, Any], *, now: datetime |
     values = load(AgreementInput(), data, "Check the agreement details")
     person, case, provider = _resolve(session, values)
     st = SERVICE_TYPES[values["service_type"]]
+    kind = agreement_kind(values)
     now = now or utcnow()
     agreement = Agreement(
-        kind=st.kind, person_id=person.id, case_id=case.id if case else None,
+        kind=kind, cost_code=values.get("cost_code"), person_id=person.id, case_id=case.id if case else None,
         provider_id=provider.id if provider else None, payee_reference=values.get("payee_reference"),
         service_type=st.code, unit=values.get("unit") or st.default_unit,
         unit_cost_pence=values["unit_cost_pence"], units_per_week=Decimal(values["units_per_week"]),
         start_date=values["start_date"],
-        end_date=values["start_date"] if st.kind == "one_off" else values.get("end_date"),
+        end_date=values["start_date"] if kind == "one_off" else values.get("end_date"),
         status=AgreementStatus.REQUESTED, process_instance_id=values.get("process_instance_id"),
         requested_by=values.get("requested_by"), created_at=now, updated_at=now,
     )

@@ -19,12 +19,14 @@ SERVICE_TYPES: dict[str, ServiceType] = {
         ServiceType("home_care", "Home care (domiciliary)", "service", "hour"),
         ServiceType("residential", "Residential care", "service", "week"),
         ServiceType("nursing", "Nursing care", "service", "week"),
-        ServiceType("day_care", "Day care / day opportunities", "service", "day"),
+        ServiceType("day_care", "Day care", "service", "day"),
+        ServiceType("day_opportunities", "Day opportunities", "service", "session"),
         ServiceType("supported_living", "Supported living", "service", "hour"),
         ServiceType("respite", "Respite / short breaks", "service", "night"),
         ServiceType("shared_lives", "Shared Lives", "service", "week"),
         ServiceType("extra_care", "Extra care housing support", "service", "hour"),
         ServiceType("direct_payment", "Direct payment", "direct_payment", "week"),
+        ServiceType("equipment", "Equipment or adaptations", "one_off", "item"),
         ServiceType("one_off", "One-off payment", "one_off", "item"),
     )
 }
@@ -33,7 +35,7 @@ KINDS = {"service": "Service agreement (care package)", "direct_payment": "Direc
          "one_off": "One-off payment"}
 
 # Unit -> the largest number of units a week can hold (sanity bound on units_per_week).
-UNITS: dict[str, int] = {"hour": 168, "day": 7, "night": 7, "week": 1, "item": 1000}
+UNITS: dict[str, int] = {"hour": 168, "day": 7, "night": 7, "session": 21, "week": 1, "item": 1000}
 
 
 class AgreementStatus:

@@ -19,8 +19,8 @@ from casework.finance.money import format_pounds
 
 COLUMNS = [
     "record_type", "run_id", "line_id", "agreement_reference", "agreement_kind", "payee_type", "payee_reference",
-    "bank_details_reference", "payee_name", "person_id", "service_type", "period_start", "period_end", "units",
-    "unit", "unit_cost_pence", "amount_pence", "amount",
+    "bank_details_reference", "payee_name", "person_id", "service_type", "cost_code", "period_start", "period_end",
+    "units", "unit", "unit_cost_pence", "amount_pence", "amount",
 ]
 
 
@@ -44,6 +44,7 @@ def detail_row(run_id: int, line: ScheduleLine) -> list[str]:
     return [
         "D", str(run_id), str(line.id), _text(agreement.reference), agreement.kind, payee[0], _text(payee[1]),
         _text(payee[2]), _text(payee[3]), str(agreement.person_id), agreement.service_type,
+        agreement.cost_code or "",
         line.period_start.isoformat(), line.period_end.isoformat(), f"{line.units:.2f}", agreement.unit,
         str(agreement.unit_cost_pence), str(line.amount_pence), format_pounds(line.amount_pence),
     ]

@@ -53,6 +53,7 @@ class Agreement(Base):
                                                     index=True)
     payee_reference: Mapped[str | None] = mapped_column(String(64))  # direct payment recipient (bank ref)
     service_type: Mapped[str] = mapped_column(String(30))
+    cost_code: Mapped[str | None] = mapped_column(String(12))  # ledger cost centre for the export
     unit: Mapped[str] = mapped_column(String(10))
     unit_cost_pence: Mapped[int] = mapped_column(BigInteger)
     units_per_week: Mapped[Decimal] = mapped_column(Numeric(9, 2))

@@ -54,6 +54,7 @@ def upgrade() -> None:
     sa.Column('provider_id', sa.Integer(), nullable=True),
     sa.Column('payee_reference', sa.String(length=64), nullable=True),
     sa.Column('service_type', sa.String(length=30), nullable=False),
+    sa.Column('cost_code', sa.String(length=12), nullable=True),
     sa.Column('unit', sa.String(length=10), nullable=False),
     sa.Column('unit_cost_pence', sa.BigInteger(), nullable=False),
     sa.Column('units_per_week', sa.Numeric(precision=9, scale=2), nullable=False),

@@ -27,7 +27,7 @@ def _run(session, period_end, today=TODAY):
 def test_run_collects_due_lines_in_arrears_and_exports_them(session):
     provider = create_provider(session, name="=Meadowview, Care", reference="SUP-RUN1")
     a = create_agreement(session, provider=provider, unit_cost_pence=2350, units_per_week="14", start_date=MON,
-                         end_date=date(2026, 1, 28))
+                         end_date=date(2026, 1, 28), cost_code="ASC1234")
     dp = create_agreement(session, service_type="direct_payment", unit_cost_pence=21_000, units_per_week="1",
                           payee_reference="DP-ACC-9", start_date=date(2026, 1, 8), end_date=date(2026, 1, 18))
     run = _run(session, date(2026, 1, 18))
@@ -45,9 +45,9 @@ def test_run_collects_due_lines_in_arrears_and_exports_them(session):
         "record_type": "D", "run_id": str(run.id), "line_id": first["line_id"], "agreement_reference": a.reference,
         "agreement_kind": "service", "payee_type": "provider", "payee_reference": "SUP-RUN1",
         "bank_details_reference": provider.bank_details_reference, "payee_name": "'=Meadowview, Care",
-        "person_id": str(a.person_id), "service_type": "home_care", "period_start": "2026-01-05",
-        "period_end": "2026-01-11", "units": "14.00", "unit": "hour", "unit_cost_pence": "2350",
-        "amount_pence": "32900", "amount": "329.00"}
+        "person_id": str(a.person_id), "service_type": "home_care", "cost_code": "ASC1234",
+        "period_start": "2026-01-05", "period_end": "2026-01-11", "units": "14.00", "unit": "hour",
+        "unit_cost_pence": "2350", "amount_pence": "32900", "amount": "329.00"}
     person_rows = [d for d in details if d["payee_type"] == "person"]
     assert [(d["period_start"], d["period_end"], d["amount_pence"]) for d in person_rows] == [
         ("2026-01-08", "2026-01-11", "12000"), ("2026-01-12", "2026-01-18", "21000")]
