@@ -10,7 +10,6 @@ from engine.errors import Conflict
 from tests.engine.conftest import bundle
 
 
-
 def test_stale_version_is_rejected(wf_engine, connection, publish):
     publish("loop.bpmn")
     r = wf_engine.start(connection, "loop", "c", {}, "ann")
