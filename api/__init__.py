@@ -4,7 +4,18 @@ from flask import Blueprint
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
-from api import account, finance, openapi, users  # noqa: E402,F401  (routes register on import)
-from api import cases, chronology, documents, notes, people, relationships  # noqa: E402,F401  (case record)
+from api import (  # noqa: E402,F401  (routes register on import)
+    account,
+    audit,
+    cases,
+    chronology,
+    documents,
+    finance,
+    notes,
+    openapi,
+    people,
+    relationships,
+    users,
+)
 
 __all__ = ["blueprint"]

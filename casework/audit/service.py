@@ -107,7 +107,7 @@ class AuditQuery:
 
 def search(session: Session, query: AuditQuery) -> list[AuditEvent]:
     """Newest first. Everything is a bound parameter; nothing from the query reaches SQL text."""
-    if query.date_from and query.date_to and query.date_from > query.date_to:
+    if query.date_from and query.date_to and query.date_from >= query.date_to:
         raise Invalid("The dates are the wrong way round", details={"from": "The start must be before the end"})
     stmt = select(AuditEvent)
     if query.person_id:

@@ -80,13 +80,13 @@ def test_totp_is_required_at_sign_in_when_enabled(client, session):
     token = _csrf(client, "/sign-in/code")
     bad = client.post("/sign-in/code", data={"code": "000000", "csrf_token": token})
     assert bad.status_code == 401 and "6-digit code" in bad.get_data(as_text=True)
-    good = client.post("/sign-in/code", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token})
+    code = pyotp.TOTP(secret).now()
+    good = client.post("/sign-in/code", data={"code": code, "csrf_token": token})
     assert good.status_code == 302 and client.get("/account").status_code == 200
     # the same code cannot be replayed for another sign-in
     other = client.application.test_client()
     _login(other, "two.step", PASSWORD)
-    replay = other.post("/sign-in/code", data={"code": pyotp.TOTP(secret).now(),
-                                               "csrf_token": _csrf(other, "/sign-in/code")})
+    replay = other.post("/sign-in/code", data={"code": code, "csrf_token": _csrf(other, "/sign-in/code")})
     assert replay.status_code == 401
 
 
