@@ -9,9 +9,23 @@ from engine.execution import InstanceRun
 from engine.spiff_support import dump_state, load_state
 from engine.store import get_definition
 
+LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+PREDICTED = TaskState.FUTURE | TaskState.PREDICTED_MASK
+
+
+def _drop_predictions(workflow) -> None:
+    """Remove the not-yet-reached children of live tasks: they are re-predicted from the new version."""
+    for wf in [workflow, *workflow.subprocesses.values()]:
+        for task in list(wf.tasks.values()):
+            if task.id in wf.tasks and task.has_state(LIVE):
+                for child in list(task.children):
+                    if child.has_state(PREDICTED) and not child.triggered:
+                        wf._remove_task(child.id)
+
 
 def _blockers(engine, conn, run, to_version):
     row = run.row
+    _drop_predictions(run.workflow)
     problems: list[str] = []
     try:
         target = get_definition(conn, row["process_key"], to_version)
