@@ -1,0 +1,67 @@
+"""Every process in processes/ publishes cleanly; every form is a valid Draft 2020-12 schema with a UI schema."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from engine.definitions import validate_bundle
+from tests.processes.conftest import FORMS, PROCESSES, ROLES, bundle_for, form_errors
+from tests.processes.samples import SAMPLES
+
+PROCESS_KEYS = sorted(p.stem for p in PROCESSES.glob("*.bpmn"))
+FORM_NAMES = sorted(p.name[: -len(".schema.json")] for p in FORMS.glob("*.schema.json"))
+
+
+def test_the_five_processes_are_there():
+    assert PROCESS_KEYS == ["care_and_support_plan", "child_protection", "childrens_assessment",
+                            "payment_authorisation", "referral"]
+    for key in PROCESS_KEYS:
+        assert (PROCESSES / f"{key}.md").is_file(), f"{key}.md (plain-English description) is missing"
+
+
+@pytest.mark.parametrize("process_key", PROCESS_KEYS)
+def test_process_validates_with_zero_problems(process_key):
+    bundle = bundle_for(process_key)
+    assert bundle.process_key == process_key
+    problems = validate_bundle(bundle, known_roles=ROLES, connectors=set())
+    assert [str(p) for p in problems] == []
+
+
+@pytest.mark.parametrize("process_key", PROCESS_KEYS)
+def test_every_user_task_names_an_existing_form_and_ui_schema(process_key):
+    bundle = bundle_for(process_key)
+    specs = [bundle.spec, *bundle.main_subprocess_specs.values()]
+    seen = 0
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            if type(task_spec).__name__ != "UserTask":
+                continue
+            props = task_spec.extensions["properties"]
+            form = props["formJsonSchemaFilename"].removesuffix(".schema.json")
+            assert (FORMS / f"{form}.schema.json").is_file()
+            assert props["formUiSchemaFilename"] == f"{form}.uischema.json"
+            assert (FORMS / f"{form}.uischema.json").is_file()
+            assert props.get("role") in ROLES, f"{task_spec.bpmn_id} has no role"
+            seen += 1
+    assert seen >= 4
+
+
+@pytest.mark.parametrize("form", FORM_NAMES)
+def test_form_is_a_valid_schema_with_ui_order_and_routing_fields(form):
+    schema = json.loads((FORMS / f"{form}.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["title"] and schema["description"]
+    ui = json.loads((FORMS / f"{form}.uischema.json").read_text())
+    assert sorted(ui["ui:order"]) == sorted(schema["properties"]), "ui:order must list every field once"
+    for name, prop in schema["properties"].items():
+        assert prop.get("title"), f"{form}.{name} has no title"
+    assert set(schema["x-routing-fields"]) <= set(schema["properties"])
+    assert form_errors(form, SAMPLES[form]) == {}
+
+
+def test_samples_cover_every_form():
+    assert sorted(SAMPLES) == FORM_NAMES
