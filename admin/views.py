@@ -19,3 +19,14 @@ register_nav(NavEntry("Users", "admin.users", Permission.USERS_MANAGE, order=90)
 def users():  # type: ignore[no-untyped-def]
     return render_template("admin/users.html", title="Users", users=list_users(db_session()),
                            role_labels={r.value: ROLE_LABELS[r] for r in Role})
+
+
+# Page modules register their routes on this blueprint when imported.
+from admin import (  # noqa: E402,F401
+    draft_views,
+    editor_views,
+    form_views,
+    library_views,
+    migrate_views,
+    settings_views,
+)

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GOVUK_FRONTEND=6.3.0
+BPMN_JS=18.31.1  # admin BPMN modeller (prebuilt dist/ bundle)
+AXE_CORE=4.14.1  # accessibility checks in the browser tests (not served by the app)
 out=workspace/static
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -17,4 +19,21 @@ mkdir -p "$out"
 cp -r "$src/assets/fonts" "$src/assets/images" "$src/assets/manifest.json" "$out/"
 cp "$src/govuk-frontend.min.css" "$src/govuk-frontend.min.js" "$out/"
 echo "govuk-frontend $GOVUK_FRONTEND" > "$out/VENDORED.txt"
-echo "vendored into $out"
+
+fetch bpmn-js "$BPMN_JS"
+bsrc="$tmp/bpmn-js/package/dist"
+bout="$out/vendor/bpmn-js"
+rm -rf "$bout" && mkdir -p "$bout/assets"
+cp "$bsrc/bpmn-modeler.production.min.js" "$bout/"
+cp "$bsrc/bpmn-viewer.production.min.js" "$bout/"  # workspace case view (read-only)
+cp -r "$bsrc/assets/bpmn-js.css" "$bsrc/assets/diagram-js.css" "$bsrc/assets/bpmn-font" "$bout/assets/"
+cp "$tmp/bpmn-js/package/LICENSE" "$bout/LICENSE"
+echo "bpmn-js $BPMN_JS" >> "$out/VENDORED.txt"
+
+fetch axe-core "$AXE_CORE"
+aout=tests/browser/vendor
+mkdir -p "$aout"
+cp "$tmp/axe-core/package/axe.min.js" "$aout/axe.min.js"
+cp "$tmp/axe-core/package/LICENSE" "$aout/axe-core.LICENSE"
+echo "axe-core $AXE_CORE" > "$aout/VENDORED.txt"
+echo "vendored into $out and $aout"
