@@ -31,6 +31,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "CASEWORK_LOGIN_MAX_FAILURES": ("login_max_failures", "failed sign-ins before a temporary lock"),
     "CASEWORK_LOG_LEVEL": ("log_level", "DEBUG | INFO | WARNING | ERROR"),
     "CASEWORK_CLOSURE_DAYS": ("closure_days", "comma-separated ISO dates the council is closed"),
+    "CASEWORK_PDS_BASE_URL": ("pds_base_url", "NHS PDS FHIR R4 base URL (default: the public PDS sandbox)"),
     "CASEWORK_SIGNIN_RATE_PER_MINUTE": ("signin_rate_per_minute", "sign-in attempts per client IP per minute"),
     "CASEWORK_API_RATE_PER_MINUTE": ("api_rate_per_minute", "API requests per client IP per minute (per process)"),
     "CASEWORK_TRUSTED_PROXIES": ("trusted_proxies", "number of reverse proxies setting X-Forwarded-For (default 0)"),
@@ -54,6 +55,7 @@ class Settings:
     login_max_failures: int = 5
     log_level: str = "INFO"
     closure_days: tuple[str, ...] = field(default_factory=tuple)
+    pds_base_url: str = "https://sandbox.api.service.nhs.uk/personal-demographics/FHIR/R4"
     signin_rate_per_minute: int = 10
     api_rate_per_minute: int = 300
     trusted_proxies: int = 0
