@@ -22,10 +22,11 @@ from flask import g, has_app_context
 from sqlalchemy.orm import Session
 
 from casework.engine_host import register_connector
-from casework.errors import Invalid
-from casework.finance import agreements
-from casework.finance.codes import SERVICE_TYPES, UNITS
+from casework.errors import DomainError, Invalid
+from casework.finance import agreements, money
+from casework.finance.codes import KINDS, SERVICE_TYPES, UNITS
 from casework.finance.models import Agreement
+from casework.finance.providers import find_provider
 
 _session: ContextVar[Session | None] = ContextVar("casework_finance_session", default=None)
 
@@ -43,8 +44,14 @@ def bound_session(session: Session) -> Iterator[Session]:
 def _unit(session: Session) -> Iterator[None]:
     """A SAVEPOINT: a connector that fails leaves nothing half-written in the engine's transaction (the
     engine records an incident and carries on; a PostgreSQL error would otherwise poison the transaction)."""
-    with session.begin_nested():
-        yield
+    try:
+        with session.begin_nested():
+            yield
+    except DomainError as exc:  # the engine's incident shows str(exc): put the field messages in it
+        if not exc.details:
+            raise
+        fields = "; ".join(f"{k}: {v}" for k, v in exc.details.items())
+        raise type(exc)(f"{exc.message} ({fields})", details=exc.details, code=exc.code) from None
 
 
 def current_session() -> Session:
@@ -72,15 +79,46 @@ def _agreement_for(session: Session, params: dict[str, Any]) -> Agreement:
     return found
 
 
-_DETAILS = {"person_id", "case_id", "case_reference", "provider_id", "provider_reference", "payee_reference",
-            "service_type", "unit", "unit_cost_pence", "units_per_week", "start_date", "end_date",
-            "process_instance_id", "requested_by"}
+_DETAILS = {"kind", "person_id", "case_id", "case_reference", "provider_id", "provider_reference",
+            "payee_reference", "service_type", "unit", "unit_cost_pence", "units_per_week", "start_date",
+            "end_date", "process_instance_id", "requested_by", "cost_code"}
+PAYMENT_TYPES = {"care_package": "service", "direct_payment": "direct_payment", "one_off": "one_off"}
 
 
-def _details(params: dict[str, Any]) -> dict[str, Any]:
-    data = {k: v for k, v in params.items() if k in _DETAILS}
-    if isinstance(data.get("units_per_week"), float):
-        data["units_per_week"] = str(Decimal(str(data["units_per_week"])))
+def _pence(value: Any, field: str) -> int:
+    try:
+        return money.pounds_to_pence(value)
+    except ValueError as exc:
+        raise Invalid("Check the amount", details={field: f"Give pounds with at most 2 decimal places ({exc})"}
+                      ) from None
+
+
+def _details(session: Session, params: dict[str, Any]) -> dict[str, Any]:
+    """The agreement input from connector params: the canonical fields (pence), or the payment request form's
+    vocabulary (forms/payment-request: payment_type, unit_cost / one_off_amount in pounds, provider_id as the
+    provider's reference or id)."""
+    data = {k: v for k, v in params.items() if k in _DETAILS and v is not None}
+    if "payment_type" in params:
+        data["kind"] = PAYMENT_TYPES.get(params["payment_type"], params["payment_type"])
+    if params.get("unit_cost") is not None:
+        data["unit_cost_pence"] = _pence(params["unit_cost"], "unit_cost")
+    if data.get("kind") == "one_off" and params.get("one_off_amount") is not None:
+        data["unit_cost_pence"] = _pence(params["one_off_amount"], "one_off_amount")
+        data.setdefault("units_per_week", "1")
+        data["unit"] = "item"
+    provider = data.get("provider_id")
+    if isinstance(provider, str):
+        if provider.isdigit():
+            data["provider_id"] = int(provider)
+        else:
+            data.pop("provider_id")
+            if data.get("kind") == "direct_payment" and find_provider(session, reference=provider) is None:
+                data.setdefault("payee_reference", provider)  # a direct payment's recipient
+            else:
+                data["provider_reference"] = provider
+    units = data.get("units_per_week")
+    if isinstance(units, int | float) and not isinstance(units, bool):
+        data["units_per_week"] = str(units)
     return data
 
 
@@ -92,7 +130,7 @@ def request_agreement(params: dict[str, Any]) -> dict[str, Any]:
             existing = agreements.find_by_instance(session, int(params["process_instance_id"]))
             if existing is not None and existing.status == "requested":
                 return _result(existing)
-        return _result(agreements.request_agreement(session, _details(params)))
+        return _result(agreements.request_agreement(session, _details(session, params)))
 
 
 def authorise_agreement(params: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +153,7 @@ def create_agreement(params: dict[str, Any]) -> dict[str, Any]:
             existing = agreements.get_agreement(session, int(params["agreement_id"]))
         elif params.get("process_instance_id") is not None:
             existing = agreements.find_by_instance(session, int(params["process_instance_id"]))
-        agreement = existing or agreements.request_agreement(session, _details(params))
+        agreement = existing or agreements.request_agreement(session, _details(session, params))
         agreements.authorise(session, agreement, authorised_by=params["authorised_by"])
         return _result(agreement)
 
@@ -138,21 +176,38 @@ def end_agreement(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def calculate_cost(params: dict[str, Any]) -> dict[str, Any]:
-    """Weekly and annual cost in pence (no database): for the DMN threshold table before anything is saved."""
-    return agreements.quote(int(params["unit_cost_pence"]), Decimal(str(params["units_per_week"])),
-                            params.get("service_type", "home_care"))
+    """Weekly and annual cost (no database) for the DMN threshold table, before anything is saved.
+    Pence figures are exact; weekly_cost / annual_cost are the same in pounds, as numbers, for the DMN."""
+    kind = PAYMENT_TYPES.get(params.get("payment_type", ""), None)
+    if kind == "one_off" and params.get("one_off_amount") is not None:
+        pence, units = _pence(params["one_off_amount"], "one_off_amount"), Decimal(1)
+    elif params.get("unit_cost") is not None:
+        pence, units = _pence(params["unit_cost"], "unit_cost"), Decimal(str(params.get("units_per_week", 0)))
+    else:
+        pence, units = int(params["unit_cost_pence"]), Decimal(str(params["units_per_week"]))
+    service_type = params.get("service_type") if params.get("service_type") in SERVICE_TYPES else "home_care"
+    if kind == "one_off":
+        service_type = "one_off"
+    result = agreements.quote(pence, units, service_type)
+    return result | {"weekly_cost": money.pence_to_pounds_number(result["weekly_cost_pence"]),
+                     "annual_cost": money.pence_to_pounds_number(result["annual_cost_pence"])}
 
 
 _ID = {"type": "integer", "minimum": 1}
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 _UNITS = {"type": ["number", "string"]}
 DETAILS_PROPERTIES: dict[str, Any] = {
-    "person_id": _ID, "case_id": _ID, "case_reference": {"type": "string"}, "provider_id": _ID,
-    "provider_reference": {"type": "string"}, "payee_reference": {"type": ["string", "null"]},
+    "person_id": _ID, "case_id": _ID, "case_reference": {"type": "string"},
+    "provider_id": {"anyOf": [_ID, {"type": "string", "minLength": 1}]}, "provider_reference": {"type": "string"},
+    "payee_reference": {"type": ["string", "null"]},
     "service_type": {"enum": sorted(SERVICE_TYPES)}, "unit": {"enum": sorted(UNITS)},
     "unit_cost_pence": {"type": "integer", "minimum": 1}, "units_per_week": _UNITS,
     "start_date": _DATE, "end_date": {"anyOf": [_DATE, {"type": "null"}]},
-    "process_instance_id": _ID, "requested_by": {"type": "string"},
+    "process_instance_id": _ID, "requested_by": {"type": "string"}, "kind": {"enum": sorted(KINDS)},
+    "cost_code": {"type": ["string", "null"]},
+    # the payment request form's vocabulary (amounts in pounds)
+    "payment_type": {"enum": sorted(PAYMENT_TYPES)}, "unit_cost": {"type": ["number", "string", "null"]},
+    "one_off_amount": {"type": ["number", "string", "null"]},
 }
 _TARGET = {"agreement_id": _ID, "process_instance_id": _ID}
 _ONE_TARGET = {"anyOf": [{"required": ["agreement_id"]}, {"required": ["process_instance_id"]}]}
@@ -160,7 +215,7 @@ _ONE_TARGET = {"anyOf": [{"required": ["agreement_id"]}, {"required": ["process_
 SCHEMAS: dict[str, dict[str, Any]] = {
     "finance.request_agreement": {
         "type": "object", "properties": DETAILS_PROPERTIES, "additionalProperties": False,
-        "required": ["service_type", "unit_cost_pence", "units_per_week", "start_date"]},
+        "required": ["service_type", "start_date"]},
     "finance.authorise_agreement": {
         "type": "object", "properties": _TARGET | {"authorised_by": {"type": "string", "minLength": 1},
                                                    "today": _DATE},
@@ -178,8 +233,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "required": ["end_date", "reason"], "additionalProperties": False, **_ONE_TARGET},
     "finance.calculate_cost": {
         "type": "object", "properties": {"unit_cost_pence": {"type": "integer", "minimum": 0},
-                                         "units_per_week": _UNITS, "service_type": {"enum": sorted(SERVICE_TYPES)}},
-        "required": ["unit_cost_pence", "units_per_week"], "additionalProperties": False},
+                                         "units_per_week": _UNITS, "service_type": {"type": "string"},
+                                         "payment_type": {"enum": sorted(PAYMENT_TYPES)},
+                                         "unit_cost": {"type": ["number", "string", "null"]},
+                                         "one_off_amount": {"type": ["number", "string", "null"]}},
+        "additionalProperties": False},
 }
 FUNCTIONS = {
     "finance.request_agreement": request_agreement,

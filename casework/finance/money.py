@@ -49,3 +49,25 @@ def format_pounds(pence: int) -> str:
     sign = "-" if pence < 0 else ""
     pounds, rem = divmod(abs(pence), 100)
     return f"{sign}{pounds}.{rem:02d}"
+
+
+def pounds_to_pence(value: object) -> int:
+    """A pounds amount from a form (JSON number or string, at most 2 decimal places) as exact integer pence.
+    Floats are read through their shortest repr (23.5 -> '23.5'), so no binary rounding error gets in."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError("not an amount")
+    try:
+        amount = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError("not an amount") from None
+    if not amount.is_finite():
+        raise ValueError("not an amount")
+    pence = amount * 100
+    if pence != pence.to_integral_value():
+        raise ValueError("more than 2 decimal places")
+    return int(pence)
+
+
+def pence_to_pounds_number(pence: int) -> float:
+    """For DMN comparisons only (thresholds in pounds); the pence figures stay authoritative."""
+    return float(Decimal(pence) / 100)
