@@ -129,7 +129,7 @@ class Journey:
         assert not errors, f"{task_spec}: invalid test data: {errors}"
         self.last = self.wf.complete_task(self.conn, item["id"], routing_fields(form, form_data), actor,
                                           expected_version=self.wf.work_item(self.conn, item["id"])["instance_version"])
-        assert not self.incidents(), self.incidents()
+        assert not self.incidents(), [i["message"] for i in self.incidents()]
         return self.last
 
     def fire_timers(self, at: datetime) -> int:
