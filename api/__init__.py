@@ -13,6 +13,7 @@ from api import (  # noqa: E402,F401  (routes register on import)
     finance,
     notes,
     openapi,
+    pds,
     people,
     relationships,
     users,

@@ -6,6 +6,7 @@ NHS numbers are valid (mod 11) and drawn from the synthetic 999 range reserved f
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -99,10 +100,23 @@ class _Ctx:
     def flush(self) -> None:
         order = [Person, PersonName, PersonAddress, PersonAlert, PersonRelationship, Case, Allocation, CaseNote,
                  ChronologyEntry]
+        copy = self.session.get_bind().dialect.name == "postgresql"
         for model in order:
             rows = self.rows.pop(model, [])
+            if rows and copy:
+                _copy_rows(self.session, model.__table__.name, rows)
+                continue
             for start in range(0, len(rows), BATCH):
                 self.session.execute(insert(model.__table__), rows[start:start + BATCH])
+
+
+def _copy_rows(session: Session, table: str, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: COPY is several times faster than INSERT for bulk loads (same transaction)."""
+    cols = list(rows[0])
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([json.dumps(v) if isinstance(v, list) else v for v in (row[c] for c in cols)])
 
 
 def _person(ctx: _Ctx, *, surname: str, female: bool, age: int, line1: str, postcode: str, town: str) -> dict:
