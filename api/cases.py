@@ -64,20 +64,20 @@ class CaseOpenSchema(Strict):
     worker_id = fields.Int(load_default=None, allow_none=True)
 
 
-class AllocateSchema(Strict):
+class CaseAllocateSchema(Strict):
     team_id = fields.Int(load_default=None, allow_none=True)
     worker_id = fields.Int(load_default=None, allow_none=True)
     reason = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=300))
     version = fields.Int(load_default=None)
 
 
-class CloseSchema(Strict):
+class CaseCloseSchema(Strict):
     close_reason = fields.Str(required=True)
     closed_on = fields.Date(load_default=None, allow_none=True)
     version = fields.Int(load_default=None)
 
 
-class AttachSchema(Strict):
+class CaseAttachSchema(Strict):
     instance_id = fields.Int(required=True, validate=validate.Range(min=1))
     process_key = fields.Str(required=True, validate=validate.Length(min=1, max=200))
 
@@ -133,10 +133,10 @@ def get_case_by_reference(reference: str):  # type: ignore[no-untyped-def]
 
 @blueprint.post("/cases/<int:case_id>/allocation")
 @requires(Permission.RECORDS_EDIT)
-@documented("Allocate (or reallocate) the case to a worker and team", body=AllocateSchema, response=CaseSchema)
+@documented("Allocate (or reallocate) the case to a worker and team", body=CaseAllocateSchema, response=CaseSchema)
 def allocate_case(case_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
-    data = AllocateSchema().load(json_body())
+    data = CaseAllocateSchema().load(json_body())
     case = cases.get_visible_case(session, actor, case_id)
     cases.allocate(session, actor, case, team_id=data["team_id"], worker_id=data["worker_id"],
                    reason=data["reason"], expected_version=expected_version(data))
@@ -146,10 +146,10 @@ def allocate_case(case_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.post("/cases/<int:case_id>/close")
 @requires(Permission.RECORDS_EDIT)
-@documented("Close the case", body=CloseSchema, response=CaseSchema)
+@documented("Close the case", body=CaseCloseSchema, response=CaseSchema)
 def close_case(case_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
-    data = CloseSchema().load(json_body())
+    data = CaseCloseSchema().load(json_body())
     case = cases.get_visible_case(session, actor, case_id)
     cases.close_case(session, actor, case, closed_on=data["closed_on"], close_reason=data["close_reason"],
                      expected_version=expected_version(data))
@@ -159,10 +159,10 @@ def close_case(case_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.post("/cases/<int:case_id>/processes")
 @requires(Permission.RECORDS_EDIT)
-@documented("Attach a workflow instance to the case", body=AttachSchema, response=CaseSchema, status=201)
+@documented("Attach a workflow instance to the case", body=CaseAttachSchema, response=CaseSchema, status=201)
 def attach_process(case_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
-    data = AttachSchema().load(json_body())
+    data = CaseAttachSchema().load(json_body())
     case = cases.get_visible_case(session, actor, case_id)
     cases.attach_process(session, case, instance_id=data["instance_id"], process_key=data["process_key"],
                          actor=actor)

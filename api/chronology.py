@@ -16,7 +16,7 @@ from casework.records.access import get_visible_person
 from casework.web.context import current_actor, db_session
 
 
-class EntrySchema(Schema):
+class ChronologyEntrySchema(Schema):
     id = fields.Int()
     person_id = fields.Int()
     case_id = fields.Int(allow_none=True)
@@ -30,7 +30,7 @@ class EntrySchema(Schema):
     created_by = fields.Int(allow_none=True)
 
 
-class EntryInSchema(Strict):
+class ChronologyEntryInSchema(Strict):
     kind = fields.Str(load_default="manual")
     title = fields.Str(required=True, validate=validate.Length(min=1, max=300))
     detail = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=10_000))
@@ -45,7 +45,8 @@ def _list_arg(name: str) -> list[str] | None:
 
 @blueprint.get("/people/<int:person_id>/chronology")
 @requires(Permission.RECORDS_VIEW)
-@documented("A person's chronology, newest first (format=csv or pdf to export)", response=EntrySchema(many=True),
+@documented("A person's chronology, newest first (format=csv or pdf to export)",
+            response=ChronologyEntrySchema(many=True),
             query={"kind": "comma-separated kinds", "source": "workflow,note,manual,case", "from": "YYYY-MM-DD",
                    "to": "YYYY-MM-DD", "format": "json|csv|pdf", "limit": "max 100 (json)", "offset": "skip"})
 def get_chronology(person_id: int):  # type: ignore[no-untyped-def]
@@ -62,7 +63,7 @@ def get_chronology(person_id: int):  # type: ignore[no-untyped-def]
     if fmt == "json":
         limit, offset = page_args(default=100)
         rows = chrono.chronology(session, actor, person_id, limit=limit + 1, offset=offset, **filters)
-        return {"items": EntrySchema(many=True).dump(rows[:limit]), "limit": limit, "offset": offset,
+        return {"items": ChronologyEntrySchema(many=True).dump(rows[:limit]), "limit": limit, "offset": offset,
                 "next_offset": offset + limit if len(rows) > limit else None}
     entries = chrono.chronology(session, actor, person_id, **filters)
     person = get_visible_person(session, actor, person_id)
@@ -76,11 +77,11 @@ def get_chronology(person_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.post("/people/<int:person_id>/chronology")
 @requires(Permission.RECORDS_EDIT)
-@documented("Add a chronology entry by hand", body=EntryInSchema, response=EntrySchema, status=201)
+@documented("Add a chronology entry by hand", body=ChronologyEntryInSchema, response=ChronologyEntrySchema, status=201)
 def add_chronology_entry(person_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
-    data = EntryInSchema().load(json_body())
+    data = ChronologyEntryInSchema().load(json_body())
     person = get_visible_person(session, actor, person_id)
     entry = chrono.add_manual_entry(session, actor, person, **data)
     session.commit()
-    return EntrySchema().dump(entry), 201
+    return ChronologyEntrySchema().dump(entry), 201

@@ -15,7 +15,7 @@ from casework.records.access import get_visible_person
 from casework.web.context import current_actor, db_session
 
 
-class VersionSchema(Schema):
+class DocumentVersionSchema(Schema):
     version_no = fields.Int()
     filename = fields.Str()
     content_type = fields.Str()
@@ -32,7 +32,7 @@ class DocumentSchema(Schema):
     note_id = fields.Int(allow_none=True)
     title = fields.Str()
     current_version = fields.Int()
-    versions = fields.List(fields.Nested(VersionSchema))
+    versions = fields.List(fields.Nested(DocumentVersionSchema))
     version = fields.Int()
     created_at = fields.DateTime()
     created_by = fields.Int(allow_none=True)

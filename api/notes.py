@@ -16,7 +16,7 @@ from casework.records.access import get_visible_person
 from casework.web.context import current_actor, db_session
 
 
-class CorrectionSchema(Schema):
+class NoteCorrectionSchema(Schema):
     id = fields.Int()
     body = fields.Str()
     reason = fields.Str()
@@ -37,7 +37,7 @@ class NoteSchema(Schema):
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.Int(allow_none=True)
     linked_person_ids = fields.Function(lambda n: sorted(link.person_id for link in n.linked))
-    corrections = fields.List(fields.Nested(CorrectionSchema))
+    corrections = fields.List(fields.Nested(NoteCorrectionSchema))
     version = fields.Int()
     created_at = fields.DateTime()
     created_by = fields.Int(allow_none=True)
@@ -67,7 +67,7 @@ class NoteUpdateSchema(Strict):
     version = fields.Int(load_default=None)
 
 
-class CorrectionInSchema(Strict):
+class NoteCorrectionInSchema(Strict):
     body = fields.Str(required=True, validate=validate.Length(min=1, max=100_000))
     reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
 
@@ -146,12 +146,12 @@ def complete_note(note_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.post("/notes/<int:note_id>/corrections")
 @requires(Permission.RECORDS_EDIT)
-@documented("Append a correction to a completed note (the original is kept)", body=CorrectionInSchema,
-            response=CorrectionSchema, status=201)
+@documented("Append a correction to a completed note (the original is kept)", body=NoteCorrectionInSchema,
+            response=NoteCorrectionSchema, status=201)
 def add_correction(note_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
-    data = CorrectionInSchema().load(json_body())
+    data = NoteCorrectionInSchema().load(json_body())
     note = notes.get_visible_note(session, actor, note_id)
     correction = notes.add_correction(session, actor, note, **data)
     session.commit()
-    return CorrectionSchema().dump(correction), 201
+    return NoteCorrectionSchema().dump(correction), 201

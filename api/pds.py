@@ -20,7 +20,7 @@ class PdsUnavailableError(DomainError):
     status, code = 503, "pds_unavailable"
 
 
-class LinkSchema(Strict):
+class PdsLinkSchema(Strict):
     nhs_number = fields.Str(required=True)
     version = fields.Int(load_default=None)
 
@@ -46,10 +46,10 @@ def pds_search():  # type: ignore[no-untyped-def]
 
 @blueprint.post("/people/<int:person_id>/pds-link")
 @requires(Permission.RECORDS_EDIT)
-@documented("Link a person to their PDS record (after the worker confirmed the candidate)", body=LinkSchema)
+@documented("Link a person to their PDS record (after the worker confirmed the candidate)", body=PdsLinkSchema)
 def pds_link(person_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
-    data = LinkSchema().load(json_body())
+    data = PdsLinkSchema().load(json_body())
     person = get_visible_person(session, actor, person_id)
     try:
         person, candidate = pds.link_person(session, actor, person, _client(), nhs_number=data["nhs_number"],

@@ -9,9 +9,9 @@ from marshmallow import fields, validate
 from api import blueprint
 from api.openapi import documented
 from api.records_common import (
-    AddressInSchema,
-    AddressSchema,
-    AlertSchema,
+    PersonAddressInSchema,
+    PersonAddressSchema,
+    PersonAlertSchema,
     PersonBriefSchema,
     Strict,
     arg_date,
@@ -29,7 +29,7 @@ from casework.records.service_summary import person_summary
 from casework.web.context import current_actor, db_session
 
 
-class NameSchema(Strict):
+class PersonNameSchema(Strict):
     id = fields.Int(dump_only=True)
     name_type = fields.Str(load_default="alias")
     forename = fields.Str(required=True, validate=validate.Length(min=1, max=100))
@@ -41,7 +41,7 @@ class NameSchema(Strict):
     created_by = fields.Int(dump_only=True, allow_none=True)
 
 
-class ContactSchema(Strict):
+class PersonContactSchema(Strict):
     id = fields.Int(dump_only=True)
     kind = fields.Str(required=True)
     value = fields.Str(required=True, validate=validate.Length(min=1, max=254))
@@ -61,10 +61,10 @@ class PersonSchema(PersonBriefSchema):
     interpreter_needed = fields.Bool()
     upn = fields.Str(allow_none=True)
     pds_linked_at = fields.DateTime(allow_none=True)
-    names = fields.List(fields.Nested(NameSchema))
-    current_address = fields.Nested(AddressSchema, allow_none=True)
-    addresses = fields.List(fields.Nested(AddressSchema))
-    contacts = fields.Function(lambda p: ContactSchema(many=True).dump([c for c in p.contacts if not c.ended_at]))
+    names = fields.List(fields.Nested(PersonNameSchema))
+    current_address = fields.Nested(PersonAddressSchema, allow_none=True)
+    addresses = fields.List(fields.Nested(PersonAddressSchema))
+    contacts = fields.Function(lambda p: PersonContactSchema(many=True).dump([c for c in p.contacts if not c.ended_at]))
     restricted_to_users = fields.Function(lambda p: sorted(r.user_id for r in p.restrictions if r.user_id))
     restricted_to_teams = fields.Function(lambda p: sorted(r.team_id for r in p.restrictions if r.team_id))
     version = fields.Int()
@@ -98,7 +98,7 @@ class PersonCreateSchema(_PersonFields):
     restricted = fields.Bool(load_default=False)
     restricted_to_users = fields.List(fields.Int(), load_default=list)
     restricted_to_teams = fields.List(fields.Int(), load_default=list)
-    address = fields.Nested(AddressInSchema, load_default=None, allow_none=True)
+    address = fields.Nested(PersonAddressInSchema, load_default=None, allow_none=True)
     confirm_not_duplicate = fields.Bool(load_default=False)
 
 
@@ -114,12 +114,12 @@ class DuplicateCheckSchema(Strict):
     nhs_number = fields.Str(load_default=None, allow_none=True)
 
 
-class AlertInSchema(Strict):
+class PersonAlertInSchema(Strict):
     alert_type = fields.Str(required=True)
     description = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
 
 
-class EndSchema(Strict):
+class AddressEndSchema(Strict):
     end_date = fields.Date(required=True)
 
 
@@ -213,85 +213,86 @@ def get_summary(person_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.post("/people/<int:person_id>/names")
 @requires(Permission.RECORDS_EDIT)
-@documented("Add an alias, preferred or previous name", body=NameSchema, response=NameSchema, status=201)
+@documented("Add an alias, preferred or previous name", body=PersonNameSchema, response=PersonNameSchema, status=201)
 def add_name(person_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
-    data = NameSchema().load(json_body())
+    data = PersonNameSchema().load(json_body())
     person = get_visible_person(session, actor, person_id)
     name = people.add_alias(session, actor, person, **data)
     session.commit()
-    return NameSchema().dump(name), 201
+    return PersonNameSchema().dump(name), 201
 
 
 @blueprint.post("/people/<int:person_id>/addresses")
 @requires(Permission.RECORDS_EDIT)
-@documented("Add an address (a new home address ends the current one)", body=AddressInSchema,
-            response=AddressSchema, status=201)
+@documented("Add an address (a new home address ends the current one)", body=PersonAddressInSchema,
+            response=PersonAddressSchema, status=201)
 def add_address(person_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
-    data = AddressInSchema().load(json_body())
+    data = PersonAddressInSchema().load(json_body())
     person = get_visible_person(session, actor, person_id)
     address = details.add_address(session, actor, person, data)
     session.commit()
-    return AddressSchema().dump(address), 201
+    return PersonAddressSchema().dump(address), 201
 
 
 @blueprint.post("/people/<int:person_id>/addresses/<int:address_id>/end")
 @requires(Permission.RECORDS_EDIT)
-@documented("End an address (kept in the history)", body=EndSchema, response=AddressSchema)
+@documented("End an address (kept in the history)", body=AddressEndSchema, response=PersonAddressSchema)
 def end_address(person_id: int, address_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
-    data = EndSchema().load(json_body())
+    data = AddressEndSchema().load(json_body())
     person = get_visible_person(session, actor, person_id)
     address = details.end_address(session, actor, person, address_id, data["end_date"])
     session.commit()
-    return AddressSchema().dump(address)
+    return PersonAddressSchema().dump(address)
 
 
 @blueprint.post("/people/<int:person_id>/contacts")
 @requires(Permission.RECORDS_EDIT)
-@documented("Add a telephone number or email address", body=ContactSchema, response=ContactSchema, status=201)
+@documented("Add a telephone number or email address", body=PersonContactSchema, response=PersonContactSchema,
+            status=201)
 def add_contact(person_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
-    data = ContactSchema().load(json_body())
+    data = PersonContactSchema().load(json_body())
     person = get_visible_person(session, actor, person_id)
     contact = details.add_contact(session, actor, person, data)
     session.commit()
-    return ContactSchema().dump(contact), 201
+    return PersonContactSchema().dump(contact), 201
 
 
 @blueprint.post("/people/<int:person_id>/contacts/<int:contact_id>/end")
 @requires(Permission.RECORDS_EDIT)
-@documented("Stop using a contact detail (kept in the history)", response=ContactSchema)
+@documented("Stop using a contact detail (kept in the history)", response=PersonContactSchema)
 def end_contact(person_id: int, contact_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
     person = get_visible_person(session, actor, person_id)
     contact = details.end_contact(session, actor, person, contact_id)
     session.commit()
-    return ContactSchema().dump(contact)
+    return PersonContactSchema().dump(contact)
 
 
 @blueprint.post("/people/<int:person_id>/alerts")
 @requires(Permission.RECORDS_EDIT)
-@documented("Add an alert or warning", body=AlertInSchema, response=AlertSchema, status=201)
+@documented("Add an alert or warning", body=PersonAlertInSchema, response=PersonAlertSchema, status=201)
 def add_alert(person_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
-    data = AlertInSchema().load(json_body())
+    data = PersonAlertInSchema().load(json_body())
     person = get_visible_person(session, actor, person_id)
     alert = details.add_alert(session, actor, person, **data)
     session.commit()
-    return AlertSchema().dump(alert), 201
+    return PersonAlertSchema().dump(alert), 201
 
 
 @blueprint.post("/people/<int:person_id>/alerts/<int:alert_id>/end")
 @requires(Permission.RECORDS_EDIT)
-@documented("End an alert (kept in the history)", response=AlertSchema)
+@documented("End an alert (kept in the history)", response=PersonAlertSchema)
 def end_alert(person_id: int, alert_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
     person = get_visible_person(session, actor, person_id)
     alert = details.end_alert(session, actor, person, alert_id)
     session.commit()
-    return AlertSchema().dump(alert)
+    return PersonAlertSchema().dump(alert)
 
 
 @blueprint.put("/people/<int:person_id>/restriction")

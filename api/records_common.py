@@ -70,7 +70,7 @@ class VersionOnly(Strict):
     version = fields.Int(load_default=None)
 
 
-class AlertSchema(Schema):
+class PersonAlertSchema(Schema):
     id = fields.Int()
     alert_type = fields.Str()
     description = fields.Str()
@@ -79,7 +79,7 @@ class AlertSchema(Schema):
     ended_at = fields.DateTime(allow_none=True)
 
 
-class AddressSchema(Schema):
+class PersonAddressSchema(Schema):
     id = fields.Int()
     address_type = fields.Str()
     line1 = fields.Str()
@@ -93,7 +93,7 @@ class AddressSchema(Schema):
     created_by = fields.Int(allow_none=True)
 
 
-class AddressInSchema(Strict):
+class PersonAddressInSchema(Strict):
     address_type = fields.Str(load_default="home")
     line1 = fields.Str(required=True, validate=validate.Length(min=1, max=200))
     line2 = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=200))
@@ -118,4 +118,4 @@ class PersonBriefSchema(Schema):
     date_of_death = fields.Date(allow_none=True)
     nhs_number = fields.Str(allow_none=True)
     restricted = fields.Bool()
-    alerts = fields.Function(lambda p: AlertSchema(many=True).dump(p.active_alerts))
+    alerts = fields.Function(lambda p: PersonAlertSchema(many=True).dump(p.active_alerts))
