@@ -367,7 +367,18 @@ def _apply_lane_roles(bundle: ProcessBundle, specs: list) -> None:
             props.setdefault(PROP_ROLE, roles[lane])
 
 
-from engine.definitions_checks import validate_bundle  # noqa: E402 - re-export; checks import this module
-from engine.definitions_diff import diff_bundles  # noqa: E402
+def validate_bundle(bundle: ProcessBundle, *, known_roles: set[str], connectors: set[str]) -> list[Problem]:
+    """All problems of ``bundle`` (see :mod:`engine.definitions_checks`); publish only without errors."""
+    from engine.definitions_checks import validate_bundle as _validate
+
+    return _validate(bundle, known_roles=known_roles, connectors=connectors)
+
+
+def diff_bundles(old: ProcessBundle, new: ProcessBundle) -> list[str]:
+    """What changed between two versions, in plain words (see :mod:`engine.definitions_diff`)."""
+    from engine.definitions_diff import diff_bundles as _diff
+
+    return _diff(old, new)
+
 
 __all__ = ["Form", "ProcessBundle", "diff_bundles", "load_bundle", "load_bundle_from_files", "validate_bundle"]

@@ -39,7 +39,8 @@ MAX_XSD_PROBLEMS_PER_FILE = 25
 _schema_lock = threading.Lock()
 _schema: etree.XMLSchema | None = None
 
-_RAW_ISO = re.compile(r"^\s*(R\d*/|P(?=\d|T)|\d{4}-\d{2}-\d{2})")
+# a whole timer value that is an ISO 8601 date, duration or cycle written without quotes
+_RAW_ISO = re.compile(r"^\s*(R\d*/\S+|P(?=[\dT])[\dTYMWDHS.,]+|\d{4}-\d{2}-\d{2}\S*)\s*$")
 
 
 def bpmn_schema() -> etree.XMLSchema:
