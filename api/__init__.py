@@ -7,6 +7,7 @@ blueprint = Blueprint("api", __name__, url_prefix="/api")
 from api import (  # noqa: E402,F401  (routes register on import)
     account,
     audit,
+    break_glass,
     cases,
     chronology,
     documents,
