@@ -58,7 +58,8 @@ def break_glass_person(person_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.get("/alerts")
 @login_required
-@documented("My access alerts (e.g. break-glass on my team's records), newest first", response=AccessAlertSchema(many=True))
+@documented("My access alerts (e.g. break-glass on my team's records), newest first",
+            response=AccessAlertSchema(many=True))
 def my_alerts():  # type: ignore[no-untyped-def]
     unread = request.args.get("unread") == "1"
     return {"items": AccessAlertSchema(many=True).dump(policy.alerts_for(db_session(), current_actor().user_id,
