@@ -236,6 +236,26 @@ def test_timer_written_as_raw_iso_duration():
     assert p.element_id == "overdue" and "\"P3D\"" in p.message
 
 
+@pytest.mark.parametrize("value", ["'P3D'", "PT_deadline", "iso(working_days_after(now(), 3))",
+                                   "\"R3/\" + iso(now()) + \"/P1D\""])
+def test_timer_expressions_that_are_fine(value):
+    assert errors(problems(bundle(edit("iso(working_days_after(now(), 3))", value)))) == []
+
+
+@pytest.mark.parametrize("value", ["PT1H", "2026-12-24", "2026-12-24T09:00:00Z", "R6/P1D"])
+def test_raw_iso_timer_values_are_reported(value):
+    assert "write it in quotes" in only_error(bundle(edit("iso(working_days_after(now(), 3))", value))).message
+
+
+def test_checks_module_imports_on_its_own():
+    import subprocess
+    import sys
+
+    code = "import engine.definitions_checks as c; print(c.validate_bundle.__module__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "engine.definitions_checks"
+
+
 def test_bad_due_date_and_priority_expressions():
     text = edit('value="working_days_after(today(), 3)"', 'value="today(+)"')
     text = edit('value="1 if urgent else 3"', 'value="x.__dict__"', text)
