@@ -65,9 +65,13 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(ScheduleLine.__table__).on_conflict_do_nothing(index_elements=["agreement_id", "period_start"])
-    result = session.execute(stmt, rows)
-    return max(result.rowcount or 0, 0)
+    added = 0
+    for i in range(0, len(rows), 500):  # one multi-row INSERT per chunk; RETURNING counts what was new
+        stmt = (insert(ScheduleLine.__table__).values(rows[i:i + 500])
+                .on_conflict_do_nothing(index_elements=["agreement_id", "period_start"])
+                .returning(ScheduleLine.__table__.c.id))
+        added += len(session.execute(stmt).all())
+    return added
 
 
 def generate(session: Session, agreement: Agreement, *, through: date) -> int:
