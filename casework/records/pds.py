@@ -152,9 +152,15 @@ PARAMS_SCHEMA = {
 
 def pds_lookup(params: dict[str, Any]) -> dict[str, Any]:
     """Connector `nhs.pds_lookup`: {"nhs_number"} or {"family", "given", "birthdate"} -> {"candidates": [...]}."""
-    from flask import current_app
+    from flask import current_app, has_app_context
 
-    client = PdsClient(current_app.config["SETTINGS"].pds_base_url)
+    if has_app_context():
+        base_url = current_app.config["SETTINGS"].pds_base_url
+    else:  # e.g. a worker process without an app context
+        from casework.config import Settings
+
+        base_url = Settings.from_env().pds_base_url
+    client = PdsClient(base_url)
     return {"candidates": [c.as_dict() for c in lookup(client, params)]}
 
 

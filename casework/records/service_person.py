@@ -162,7 +162,8 @@ def create_person(session: Session, actor: Actor, data: dict[str, Any], *,
 def match_summary(person: Person, why: str) -> dict[str, Any]:
     return {"id": person.id, "local_id": person.local_id, "name": person.display_name,
             "date_of_birth": person.date_of_birth.isoformat() if person.date_of_birth else None,
-            "nhs_number": person.nhs_number, "reason": why}
+            "nhs_number": person.nhs_number, "reason": why,
+            "alerts": [{"alert_type": a.alert_type, "description": a.description} for a in person.active_alerts]}
 
 
 def update_person(session: Session, actor: Actor, person: Person, changes: dict[str, Any],
