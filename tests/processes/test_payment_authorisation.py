@@ -1,0 +1,134 @@
+"""Payment authorisation: approval level from the DMN threshold table, four-eyes at every level."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from engine.errors import Forbidden
+from tests.processes.conftest import form_errors, london
+from tests.processes.samples import sample
+
+SW, TM, HOS, HOS2, FIN = "sw.ana", "tm.bea", "hos.dee", "hos.eve", "fin.fay"
+APPROVE = sample("payment-approval")
+
+
+def requested(start, **request):
+    j = start("payment_authorisation", "case-5")
+    assert j.open_tasks() == ["prepare_payment_request"]
+    j.submit("prepare_payment_request", sample("payment-request", **request), SW)
+    return j
+
+
+def one_off(amount):
+    return {"payment_type": "one_off", "one_off_amount": amount, "unit_cost": None, "unit": None,
+            "units_per_week": None, "service_type": "equipment"}
+
+
+@pytest.mark.parametrize("request_, weekly, annual, level, chain", [
+    ({"unit_cost": 21.5, "units_per_week": 14}, 301.0, 15652.0, "team_manager", ["approve_team_manager"]),
+    ({"unit_cost": 500, "units_per_week": 1}, 500.0, 26000.0, "team_manager", ["approve_team_manager"]),
+    ({"unit_cost": 50, "units_per_week": 20}, 1000.0, 52000.0, "head_of_service",
+     ["approve_team_manager", "approve_head_of_service"]),
+    (one_off(30000), 0.0, 30000.0, "head_of_service", ["approve_team_manager", "approve_head_of_service"]),
+    (one_off(1000), 0.0, 1000.0, "team_manager", ["approve_team_manager"]),
+    ({"unit_cost": 1500, "units_per_week": 1.5}, 2250.0, 117000.0, "panel",
+     ["approve_team_manager", "approve_head_of_service", "approve_panel"]),
+    ({"unit_cost": 1450, "units_per_week": 1}, 1450.0, 75400.0, "head_of_service",
+     ["approve_team_manager", "approve_head_of_service"]),
+])
+def test_approval_level_and_chain_from_the_threshold_table(start, request_, weekly, annual, level, chain):
+    j = requested(start, **request_)
+    data = j.data()
+    assert (data["weekly_cost"], data["annual_cost"], data["approval_level"]) == (weekly, annual, level)
+    approvers = {"approve_team_manager": TM, "approve_head_of_service": HOS, "approve_panel": HOS2}
+    roles = {"approve_team_manager": "team_manager", "approve_head_of_service": "head_of_service",
+             "approve_panel": "head_of_service"}
+    for step in chain:
+        assert j.open_tasks() == [step]
+        assert j.item(step)["role"] == roles[step]
+        j.submit(step, APPROVE, approvers[step])
+    assert j.open_tasks() == ["set_up_payment_schedule"]
+    assert j.item("set_up_payment_schedule")["role"] == "finance_officer"
+    j.submit("set_up_payment_schedule", sample("payment-schedule-setup"), FIN)
+    assert j.status() == "completed"
+    assert j.data()["payment_outcome"] == "authorised"
+
+
+def test_panel_lane_is_shown_as_the_funding_panel(start):
+    j = requested(start, unit_cost=3000, units_per_week=1)
+    j.submit("approve_team_manager", APPROVE, TM)
+    j.submit("approve_head_of_service", APPROVE, HOS)
+    assert j.item("approve_panel")["lane"] == "Funding panel"
+
+
+def test_reject_with_a_reason(start):
+    j = requested(start, unit_cost=50, units_per_week=20)
+    j.submit("approve_team_manager", APPROVE, TM)
+    j.submit("approve_head_of_service", sample("payment-approval", approval_decision="reject",
+                                                approval_reason="A cheaper provider can meet the need."), HOS)
+    assert j.status() == "completed" and j.data()["payment_outcome"] == "rejected"
+    assert "approval_reason" in form_errors("payment-approval", {"approval_decision": "reject"})
+
+
+def test_return_for_changes_restarts_the_chain_with_the_new_cost(start):
+    j = requested(start, unit_cost=50, units_per_week=20)
+    j.submit("approve_team_manager", sample("payment-approval", approval_decision="return",
+                                             approval_reason="Check the hours."), TM)
+    assert j.open_tasks() == ["prepare_payment_request"]
+    j.submit("prepare_payment_request", sample("payment-request", unit_cost=20, units_per_week=20), SW)
+    assert j.data()["approval_level"] == "team_manager"  # 400 a week now
+    j.submit("approve_team_manager", APPROVE, TM)
+    j.submit("set_up_payment_schedule", sample("payment-schedule-setup"), FIN)
+    assert j.status() == "completed"
+
+
+def test_four_eyes_at_every_level(start):
+    j = requested(start, unit_cost=3000, units_per_week=1)
+    item = j.item("approve_team_manager")
+    with pytest.raises(Forbidden, match="four-eyes"):
+        j.wf.complete_task(j.conn, item["id"], {"approval_decision": "approve"}, SW)  # the requester
+    j.submit("approve_team_manager", APPROVE, TM)
+    item = j.item("approve_head_of_service")
+    for same in (SW, TM):
+        with pytest.raises(Forbidden, match="four-eyes"):
+            j.wf.complete_task(j.conn, item["id"], {"approval_decision": "approve"}, same)
+    j.submit("approve_head_of_service", APPROVE, HOS)
+    item = j.item("approve_panel")
+    for same in (SW, TM, HOS):
+        with pytest.raises(Forbidden, match="four-eyes"):
+            j.wf.complete_task(j.conn, item["id"], {"approval_decision": "approve"}, same)
+    j.submit("approve_panel", APPROVE, HOS2)
+    item = j.item("set_up_payment_schedule")
+    with pytest.raises(Forbidden, match="four-eyes"):
+        j.wf.complete_task(j.conn, item["id"], {"service_agreement_ref": "SA-1"}, SW)
+    j.submit("set_up_payment_schedule", sample("payment-schedule-setup"), FIN)
+    assert j.status() == "completed"
+
+
+def test_approval_due_in_5_working_days_across_christmas(start, clock):
+    clock.set(london(2026, 12, 22, 10))
+    j = requested(start)
+    # Tuesday 22 December + 5 working days (25 and 28 December are bank holidays): Thursday 31 December
+    assert j.due("approve_team_manager") == datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def test_cancellation_midway(start):
+    j = requested(start, unit_cost=50, units_per_week=20)
+    j.submit("approve_team_manager", APPROVE, TM)
+    j.wf.cancel(j.conn, j.id, SW, reason="Package no longer needed")
+    assert j.status() == "cancelled" and j.open_tasks() == []
+
+
+def test_invalid_request_is_refused_with_field_errors(start):
+    j = start("payment_authorisation", "case-5")
+    bad = sample("payment-request", unit_cost=-5, units_per_week=200, unit=None, start_date="next week")
+    errors = form_errors("payment-request", bad)
+    assert set(errors) >= {"unit_cost", "units_per_week", "unit", "start_date"}
+    assert "one_off_amount" in form_errors("payment-request", sample("payment-request", **{
+        **one_off(1), "one_off_amount": None}))
+    assert "cost_code" in form_errors("payment-schedule-setup", sample("payment-schedule-setup", cost_code="x y"))
+    with pytest.raises(AssertionError, match="invalid test data"):
+        j.submit("prepare_payment_request", bad, SW)
+    assert j.open_tasks() == ["prepare_payment_request"]
