@@ -1,0 +1,138 @@
+"""A configurator's change in a real browser: open a draft in the bpmn-js modeller, save, see a validation
+problem, follow its link to the element, fix it with the casework panel, submit; a second configurator
+approves and publishes. Also a round trip of files with unknown extensions through the modeller."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from lxml import etree
+from playwright.sync_api import expect
+
+from casework.accounts import service as accounts
+from casework.configuration import drafts
+from casework.extensions import database
+from tests.admin.samples import triage_files
+from tests.browser.conftest import PASSWORD, Journey, LiveServer
+
+_seq = itertools.count(1)
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
+
+def seed(live_server: LiveServer, files: dict, key: str) -> dict:
+    n = next(_seq)
+    author, reviewer = f"cfg_a{n}", f"cfg_b{n}"
+    with database.session_scope() as session:
+        for username in (author, reviewer):
+            accounts.create_user(session, username=username, display_name=f"Configurator {username}",
+                                 password=PASSWORD, roles=["configurator"])
+        draft = drafts.create_draft(session, process_key=f"{key}{n}", title="Referral triage", files=files,
+                                    actor=author, reason="browser journey")
+        draft_id = draft.id
+    return {"author": author, "reviewer": reviewer, "draft": draft_id, "key": f"{key}{n}"}
+
+
+def saved_files(draft_id: int) -> dict:
+    with database.session_scope() as session:
+        return drafts.files_of(drafts.get_draft(session, draft_id))
+
+
+def open_modeller(journey: Journey, draft_id: int, file: str | None = None) -> None:
+    journey.goto(f"/admin/drafts/{draft_id}/modeller" + (f"?file={file}" if file else ""))
+    expect(journey.page.locator("#modeller[data-ready=true]")).to_have_count(1)
+
+
+@pytest.mark.browser
+def test_configurator_fixes_publishes_with_second_configurator(journey: Journey, live_server: LiveServer) -> None:
+    key = "bt"
+    files = triage_files(form=None, key=key + str(1))  # key matches the first seed below
+    s = seed(live_server, files, key)
+    page = journey.page
+    journey.sign_in(s["author"])
+    journey.goto(f"/admin/drafts/{s['draft']}")
+    expect(page.locator("#problems")).to_contain_text("names no form")
+    journey.check("draft with a problem")
+
+    open_modeller(journey, s["draft"])
+    expect(page.locator(".djs-element[data-element-id=Task_triage]")).to_have_count(1)
+    journey.check("modeller")
+
+    page.get_by_role("button", name="Save and check").click()
+    expect(page.locator("#save-status")).to_contain_text("problem(s) to look at")
+    link = page.locator('#problems a[data-element-id="Task_triage"]')
+    link.click()
+    selected = page.evaluate("() => window.caseworkModeller.modeler.get('selection').get().map(e => e.id)")
+    assert selected == ["Task_triage"]
+
+    # the casework panel for the selected user task: pick the form, apply (saved on the server)
+    expect(page.locator("#panel-form")).to_be_visible()
+    page.get_by_label("Form", exact=True).select_option("triage")
+    page.get_by_label("Due date").fill("working_days_after(today(), 10)")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#save-status")).to_contain_text("Settings applied and saved")
+    expect(page.locator("#no-problems")).to_be_visible()
+    journey.check("modeller fixed")
+    xml = saved_files(s["draft"])["bpmn"]["triage.bpmn"]
+    assert 'name="formJsonSchemaFilename" value="triage.schema.json"' in xml
+    assert "acme:audit" in xml and "kept as it is" in xml
+
+    journey.goto(f"/admin/drafts/{s['draft']}")
+    page.get_by_label("What does this change and why?").fill("Triage needs its form")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Submitted for review")
+    page.get_by_label("Your review").fill("I approve my own work")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("a different configurator must approve it")
+    journey.check("same person refused")
+
+    page.get_by_role("button", name="Sign out").click()
+    journey.sign_in(s["reviewer"])
+    journey.goto(f"/admin/drafts/{s['draft']}")
+    page.get_by_label("Your review").fill("Form and due date checked")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Approved")
+    page.get_by_label("Why publish now?").fill("Ready for the front door")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(f"Published {s['key']} version 1")
+    expect(page.locator("#history")).to_contain_text("Ready for the front door")
+    journey.check("published")
+    journey.goto("/admin/processes")
+    expect(page.locator(f'tr[data-process="{s["key"]}"]')).to_contain_text("Version 1")
+    journey.check("process library")
+
+
+def _semantics(xml: str) -> dict:
+    """Every BPMN element with an id: its type, name, and all extension content (as canonical XML)."""
+    root = etree.fromstring(xml.encode("utf-8"))
+    out = {}
+    for el in root.iter():
+        if not isinstance(el.tag, str) or not el.get("id") or not el.tag.startswith(BPMN):
+            continue
+        ext = el.find(f"{BPMN}extensionElements")
+        ext_text = b""
+        if ext is not None:
+            ext_text = b"".join(etree.tostring(child, method="c14n2", strip_text=True) for child in ext
+                                if isinstance(child.tag, str))
+        out[el.get("id")] = (etree.QName(el).localname, " ".join((el.get("name") or "").split()), ext_text)
+    return out
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("source", ["triage", "C.1.0.bpmn"])
+def test_round_trip_through_the_modeller_keeps_the_model(journey: Journey, live_server: LiveServer,
+                                                         source: str) -> None:
+    from pathlib import Path
+
+    if source == "triage":
+        files, name = triage_files(key="rt"), "triage.bpmn"
+    else:
+        path = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "bpmn-miwg" / source
+        files, name = {"bpmn": {source: path.read_text("utf-8-sig")}, "dmn": {}, "forms": {}}, source
+    s = seed(live_server, files, "rt")
+    journey.sign_in(s["author"])
+    open_modeller(journey, s["draft"], name)
+    journey.page.get_by_role("button", name="Save and check").click()
+    expect(journey.page.locator("#save-status")).to_contain_text("Saved")
+    before, after = _semantics(files["bpmn"][name]), _semantics(saved_files(s["draft"])["bpmn"][name])
+    assert after == before
