@@ -57,21 +57,42 @@ def bpmn_schema() -> etree.XMLSchema:
     return _schema
 
 
+_DMN_XSD = {
+    "http://www.omg.org/spec/DMN/20151101/dmn.xsd": "DMN.xsd",
+    "https://www.omg.org/spec/DMN/20191111/MODEL/": "DMN13.xsd",
+}
+_dmn_schemas: dict[str, etree.XMLSchema] = {}
+
+
+def dmn_schema(namespace: str) -> etree.XMLSchema | None:
+    """The XSD for a DMN namespace we can validate (1.1, 1.3), else None."""
+    name = _DMN_XSD.get(namespace)
+    if name is None:
+        return None
+    with _schema_lock:
+        if namespace not in _dmn_schemas:
+            parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+            _dmn_schemas[namespace] = etree.XMLSchema(etree.parse(str(XSD_DIR / "dmn" / name), parser=parser))
+    return _dmn_schemas[namespace]
+
+
 def _p(element, message: str, severity: str = ERROR, file: str | None = None) -> Problem:
     return Problem(element.get("id"), element.get("name"), message, severity, file)
 
 
 def _tidy_xsd(message: str) -> str:
-    return (message.replace("{" + BPMN_NS + "}", "bpmn:").replace("{" + SPIFF_NS + "}", "spiffworkflow:")
-            .rstrip("."))
+    message = message.replace("{" + BPMN_NS + "}", "bpmn:").replace("{" + SPIFF_NS + "}", "spiffworkflow:")
+    return re.sub(r"\{https?://www\.omg\.org/spec/DMN/[^}]*\}", "dmn:", message).rstrip(".")
 
 
-def _check_xsd(name: str, root: etree._Element) -> list[Problem]:
-    schema = bpmn_schema()
+def _check_xsd(name: str, root: etree._Element, schema: etree.XMLSchema | None = None) -> list[Problem]:
     tree = copy.deepcopy(root)
-    # bpmn-js writes formalExpression where the XSD wants messagePath (SpiffWorkflow's validator does the same)
-    for expr in tree.xpath(".//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression", namespaces=NS):
-        expr.tag = f"{{{BPMN_NS}}}messagePath"
+    if schema is None:
+        schema = bpmn_schema()
+        # bpmn-js writes formalExpression where the XSD wants messagePath (SpiffWorkflow's validator does too)
+        for expr in tree.xpath(".//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression",
+                               namespaces=NS):
+            expr.tag = f"{{{BPMN_NS}}}messagePath"
     if schema.validate(tree):
         return []
     by_line: dict[int, etree._Element] = {}
@@ -267,6 +288,10 @@ def _local(tag) -> str:
 
 # ------------------------------------------------------------------------------------------------ DMN
 def _check_dmn(bundle: ProcessBundle, problems: list[Problem]):
+    for name, root in bundle.dmn_trees.items():
+        schema = dmn_schema(etree.QName(root.tag).namespace)
+        if schema is not None:
+            problems.extend(_check_xsd(name, root, schema))
     parser = bundle.parser
     if parser is not None:
         for dmn_parser in parser.dmn_parsers.values():

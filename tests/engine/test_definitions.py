@@ -326,6 +326,12 @@ def test_missing_decision_table_is_a_problem():
     assert any(p.element_id == "band" and "risk_band" in p.message for p in found)
 
 
+def test_dmn_xsd_violation():
+    p = only_error(bundle(dmn=DMN.replace('<rule id="rule_low">', '<rule id="rule_low" weight="3">')))
+    assert p.element_id == "rule_low" and p.file == "band.dmn" and p.message.startswith("XML schema")
+    assert "weight" in p.message
+
+
 def test_bad_dmn_cell():
     p = only_error(bundle(dmn=DMN.replace("&gt;= 8", "&gt;= __import__('os')")))
     assert p.element_id == "rule_high_in" and p.file == "band.dmn"
