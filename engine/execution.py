@@ -12,17 +12,18 @@ from datetime import timedelta
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from engine.errors import EngineError, ScriptError
 from engine.history import EventBuffer, data_diff
 from engine.projection import task_bpmn_id, task_title
 from engine.pruning import prune
-from engine.schema import incident, work_item
+from engine.schema import incident
 from engine.scripting import ConnectorFailure
 from engine.spiff_support import dump_state, load_state, use_clock
 from engine.store import load_instance_row, save_instance
 
+LIVE_STATUSES = ("running", "error", "suspended")
 RECORDED_TYPES = ("ScriptTask", "ServiceTask", "BusinessRuleTask", "CallActivity", "SubWorkflowTask",
                   "TransactionSubprocess", "SendTask", "ReceiveTask", "StartEvent", "EndEvent",
                   "IntermediateCatchEvent", "IntermediateThrowEvent", "BoundaryEvent")
@@ -41,7 +42,8 @@ class OperationResult:
 
 
 class InstanceRun:
-    def __init__(self, engine, conn, row: dict, workflow: BpmnWorkflow | None, actor: str | None):
+    def __init__(self, engine, conn, row: dict, workflow: BpmnWorkflow | None, actor: str | None, *,
+                 fresh: bool = False):
         self.engine = engine
         self.conn = conn
         self.row = row
@@ -53,6 +55,8 @@ class InstanceRun:
         self.events = EventBuffer(engine.config.hooks)
         self.incidents: list[int] = []
         self.closed: dict[str, str] = {}
+        live = not fresh and row.get("status") in LIVE_STATUSES
+        self.before = engine.projector.snapshot(row, workflow if live else None)
 
     # ------------------------------------------------------------------------------------- loading
     @classmethod
@@ -137,6 +141,8 @@ class InstanceRun:
         return inc_id
 
     def has_open_incidents(self) -> bool:
+        if self.row["status"] not in ("error", "suspended"):  # open incidents put an instance in error
+            return False
         return self.conn.execute(select(incident.c.id).where(incident.c.instance_id == self.row["id"],
                                                              incident.c.status == "open").limit(1)).first() \
             is not None
@@ -168,14 +174,11 @@ class InstanceRun:
 
     def finish(self, status: str, version: int) -> OperationResult:
         problems: list[dict] = []
-        new_items = self.engine.projector.sync(self.conn, self.row, self.workflow if status != "cancelled"
-                                               else None, self.now, closed=self.closed, problems=problems)
+        new_items = self.engine.projector.sync(self.conn, self.row, self.before,
+                                               self.workflow if status != "cancelled" else None, self.now,
+                                               closed=self.closed, problems=problems)
         for problem in problems:  # e.g. a dueDate expression that failed: the work item exists without it
             self.event("work_item_property_failed", data=problem, actor="engine")
-        if status in ("completed", "cancelled"):
-            self.conn.execute(update(work_item).where(work_item.c.instance_id == self.row["id"],
-                                                      work_item.c.status == "open")
-                              .values(status="cancelled", completed_at=self.now))
         events = self.events.flush(self.conn)
         self.row["version"] = version
         self.row["status"] = status

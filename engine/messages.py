@@ -116,6 +116,8 @@ class MessageService:
                 for definition in event_definitions(task):
                     if isinstance(definition, MessageEventDefinition):
                         wanted.add((definition.name, self.engine.projector.correlation_key(task, run.row)))
+            # a message arriving while a subscription already existed was delivered then, not kept
+            wanted -= {(name, key) for name, key, _tid in run.before.subs}
             if not wanted:
                 return
             cond = or_(*[and_(pending_message.c.message_name == n, pending_message.c.correlation_key == k)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -12,7 +13,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, update
 
 from engine.schema import message_subscription, timer, work_item
 
@@ -104,6 +105,13 @@ def timer_due(task) -> datetime | None:
         return None
 
 
+@dataclass
+class Snapshot:
+    ready: dict = field(default_factory=dict)  # task id -> READY human task
+    timers: dict = field(default_factory=dict)  # task id -> (due_at, task spec)
+    subs: set = field(default_factory=set)  # (message name, correlation key, task id)
+
+
 class Projector:
     """Computes work item fields (sandboxed expressions) and syncs the projection tables."""
 
@@ -146,87 +154,86 @@ class Projector:
             "candidates": None, "due_at": due_at, "priority": prio, "status": "open",
         }
 
-    def sync(self, conn, row: dict, workflow, now, *, closed: dict | None = None,
-             problems: list | None = None) -> list[dict]:
-        """Bring the three projections in line with ``workflow``; returns the new work item rows.
-
-        ``closed``: {task_id: actor} of tasks this operation completed (closed as completed, not cancelled)."""
-        instance_id = row["id"]
-        closed = closed or {}
-        finished = workflow is None or workflow.is_completed()
-        ready = {} if finished else {str(t.id): t for t in ready_human_tasks(workflow)}
-        open_rows = conn.execute(select(work_item.c.id, work_item.c.task_id).where(
-            work_item.c.instance_id == instance_id, work_item.c.status == "open")).all()
-        have = {r.task_id: r.id for r in open_rows}
-        gone = [wid for tid, wid in have.items() if tid not in ready and tid not in closed]
-        if gone:
-            conn.execute(update(work_item).where(work_item.c.id.in_(gone))
-                         .values(status="cancelled", completed_at=now))
-        new_rows = []
-        for tid, task in ready.items():
-            if tid not in have:
-                values = self.work_item_values(task, row, problems if problems is not None else [])
-                values["created_at"] = now
-                new_rows.append(values)
-        if new_rows:
-            conn.execute(insert(work_item), new_rows)
-        self._sync_timers(conn, instance_id, workflow if not finished else None, now)
-        self._sync_subscriptions(conn, row, workflow if not finished else None, now)
-        return new_rows
-
-    # ------------------------------------------------------------------------------------- timers
-    def _sync_timers(self, conn, instance_id, workflow, now):
-        wanted = {}
-        if workflow is not None:
-            for task in waiting_catches(workflow):
-                due = timer_due(task)
-                if due is not None:
-                    wanted[str(task.id)] = (due, task_bpmn_id(task.task_spec))
-        rows = conn.execute(select(timer.c.id, timer.c.task_id, timer.c.due_at).where(
-            timer.c.instance_id == instance_id, timer.c.status == "waiting")).all()
-        for r in rows:
-            w = wanted.pop(r.task_id, None)
-            if w is None:
-                conn.execute(update(timer).where(timer.c.id == r.id).values(status="cancelled"))
-            elif to_utc(r.due_at) != w[0]:
-                conn.execute(update(timer).where(timer.c.id == r.id).values(due_at=w[0]))
-        if wanted:
-            conn.execute(insert(timer), [
-                {"instance_id": instance_id, "task_id": tid, "task_spec": spec_name, "due_at": due,
-                 "status": "waiting"} for tid, (due, spec_name) in wanted.items()])
-
-    # ---------------------------------------------------------------------------- subscriptions
+    # ------------------------------------------------------------------------------------ snapshots
     def correlation_key(self, task, row) -> str:
         expr = task_properties(task.task_spec).get(PROP_CORRELATION)
         if expr:
             return str(self._eval_prop(task, expr))
         return row["business_key"] or ""
 
-    def _sync_subscriptions(self, conn, row, workflow, now):
+    def snapshot(self, row: dict, workflow) -> Snapshot:
+        """What the projection tables hold for ``workflow`` (they are kept exactly in step with it)."""
+        snap = Snapshot()
+        if workflow is None or workflow.is_completed():
+            return snap
+        snap.ready = {str(t.id): t for t in ready_human_tasks(workflow)}
+        for task in waiting_catches(workflow):
+            tid = str(task.id)
+            due = timer_due(task)
+            if due is not None:
+                snap.timers[tid] = (due, task_bpmn_id(task.task_spec))
+            for definition in event_definitions(task):
+                if isinstance(definition, MessageEventDefinition):
+                    snap.subs.add((definition.name, self.correlation_key(task, row), tid))
+        return snap
+
+    # ----------------------------------------------------------------------------------------- sync
+    def sync(self, conn, row: dict, before: Snapshot, workflow, now, *, closed: dict | None = None,
+             problems: list | None = None) -> list[dict]:
+        """Write the difference between ``before`` (what the tables hold) and ``workflow`` now.
+
+        No reads: the projection rows correspond exactly to the snapshot of the state they were written
+        with. ``closed``: task ids this operation completed (their work items are already closed).
+        Returns the new work item rows (with ids)."""
         instance_id = row["id"]
-        wanted = {}
-        if workflow is not None:
-            for task in waiting_catches(workflow):
-                for definition in event_definitions(task):
-                    if isinstance(definition, MessageEventDefinition):
-                        wanted[(definition.name, self.correlation_key(task, row), str(task.id))] = True
-        rows = conn.execute(select(message_subscription.c.id, message_subscription.c.message_name,
-                                   message_subscription.c.correlation_key, message_subscription.c.task_id)
-                            .where(message_subscription.c.instance_id == instance_id)).all()
-        stale = []
-        for r in rows:
-            key = (r.message_name, r.correlation_key, r.task_id)
-            if key in wanted:
-                del wanted[key]
-            else:
-                stale.append(r.id)
-        if stale:
-            conn.execute(delete(message_subscription).where(message_subscription.c.id.in_(stale)))
-        if wanted:
+        closed = closed or {}
+        after = self.snapshot(row, workflow)
+        gone = [tid for tid in before.ready if tid not in after.ready and tid not in closed]
+        if gone:
+            conn.execute(update(work_item).where(work_item.c.instance_id == instance_id,
+                                                 work_item.c.task_id.in_(gone), work_item.c.status == "open")
+                         .values(status="cancelled", completed_at=now))
+        new_rows = []
+        for tid, task in after.ready.items():
+            if tid not in before.ready:
+                values = self.work_item_values(task, row, problems if problems is not None else [])
+                values["created_at"] = now
+                new_rows.append(values)
+        if new_rows:
+            ids = conn.execute(insert(work_item).returning(work_item.c.id, sort_by_parameter_order=True),
+                               new_rows).scalars().all()
+            for values, wid in zip(new_rows, ids, strict=True):
+                values["id"] = wid
+        self._sync_timers(conn, instance_id, before.timers, after.timers)
+        self._sync_subscriptions(conn, instance_id, before.subs, after.subs, now)
+        return new_rows
+
+    @staticmethod
+    def _sync_timers(conn, instance_id, before: dict, after: dict) -> None:
+        cancelled = [tid for tid in before if tid not in after]
+        if cancelled:
+            conn.execute(update(timer).where(timer.c.instance_id == instance_id, timer.c.task_id.in_(cancelled),
+                                             timer.c.status == "waiting").values(status="cancelled"))
+        for tid, (due, _spec) in after.items():
+            if tid in before and before[tid][0] != due:
+                conn.execute(update(timer).where(timer.c.instance_id == instance_id, timer.c.task_id == tid,
+                                                 timer.c.status == "waiting").values(due_at=due))
+        new = [{"instance_id": instance_id, "task_id": tid, "task_spec": spec, "due_at": due, "status": "waiting"}
+               for tid, (due, spec) in after.items() if tid not in before]
+        if new:
+            conn.execute(insert(timer), new)
+
+    @staticmethod
+    def _sync_subscriptions(conn, instance_id, before: set, after: set, now) -> None:
+        for name, key, tid in before - after:
+            conn.execute(delete(message_subscription).where(
+                message_subscription.c.instance_id == instance_id, message_subscription.c.message_name == name,
+                message_subscription.c.correlation_key == key, message_subscription.c.task_id == tid))
+        new = after - before
+        if new:
             conn.execute(insert(message_subscription), [
                 {"instance_id": instance_id, "message_name": name, "correlation_key": key, "task_id": tid,
-                 "kind": "catch", "created_at": now} for (name, key, tid) in wanted])
-        return list(wanted)
+                 "kind": "catch", "created_at": now} for (name, key, tid) in sorted(new)])
 
 
 def candidates_json(values) -> str | None:

@@ -125,7 +125,7 @@ class WorkflowEngine(WorklistQueries):
         row = {"id": instance_id, "business_key": business_key, "status": "running", "version": 1,
                "ended_at": None, "content_hash": definition["content_hash"],
                "definition_id": definition["id"], "definition_version": definition["version"]}
-        run = InstanceRun(self, conn, row, workflow, actor)
+        run = InstanceRun(self, conn, row, workflow, actor, fresh=True)
         run.event("instance_started", data={"process_key": definition["process_key"],
                                             "version": definition["version"], "data": data})
         run.run()

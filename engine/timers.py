@@ -78,6 +78,7 @@ class TimerService:
             status="fired", fired_at=run.now, late_ms=late_ms, **values))
         if done.rowcount != 1:
             raise Conflict(f"timer {claimed.id} was fired by another worker")
+        run.before.timers.pop(claimed.task_id, None)  # its row is no longer "waiting" (a cycle gets a new one)
         run.event("timer_fired_late" if late else "timer_fired", task,
                   data={"due_at": due, "late_ms": late_ms, "worker": worker_id}, actor="timer")
         run.run()
