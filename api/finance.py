@@ -9,6 +9,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from api import blueprint
 from api.openapi import documented
+from casework import audit
 from casework.auth.access import requires
 from casework.auth.permissions import Permission
 from casework.db import utcnow
@@ -163,6 +164,7 @@ def finance_providers():  # type: ignore[no-untyped-def]
 def finance_provider_create():  # type: ignore[no-untyped-def]
     session = db_session()
     provider = providers.create_provider(session, _body(), user_id=current_actor().user_id)
+    audit.record(session, current_actor(), "create", record_type="finance_provider", record_id=provider.id)
     session.commit()
     return ProviderSchema().dump(provider), 201
 
@@ -180,7 +182,10 @@ def finance_provider(provider_id: int):  # type: ignore[no-untyped-def]
             response=ProviderSchema)
 def finance_provider_update(provider_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
-    provider = providers.update_provider(session, provider_id, _body(), user_id=current_actor().user_id)
+    body = _body()
+    provider = providers.update_provider(session, provider_id, body, user_id=current_actor().user_id)
+    audit.record(session, current_actor(), "update", record_type="finance_provider", record_id=provider.id,
+                 fields=sorted(k for k in body if k != "version"))
     session.commit()
     return ProviderSchema().dump(provider)
 
@@ -193,6 +198,7 @@ def finance_provider_delete(provider_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
     data = load(VersionSchema(), _body())
     providers.delete_provider(session, provider_id, version=data["version"])
+    audit.record(session, current_actor(), "delete", record_type="finance_provider", record_id=provider_id)
     session.commit()
     return "", 204
 
@@ -225,6 +231,8 @@ def finance_agreement_create():  # type: ignore[no-untyped-def]
     if isinstance(data, dict):
         data = {**data, "requested_by": current_actor().username}
     agreement = agreements.request_agreement(session, data, now=_now())
+    audit.record(session, current_actor(), "create", record_type="finance_agreement", record_id=agreement.id,
+                 person_id=agreement.person_id)
     session.commit()
     return AgreementSchema().dump(agreement), 201
 
@@ -250,6 +258,8 @@ def finance_agreement_end(agreement_id: int):  # type: ignore[no-untyped-def]
     agreement = agreements.get_agreement(session, agreement_id)
     outcome = agreements.end(session, agreement, end_date=data["end_date"], reason=data["reason"],
                              version=data["version"], now=_now())
+    audit.record(session, current_actor(), "update", record_type="finance_agreement", record_id=agreement.id,
+                 person_id=agreement.person_id, fields=["end_date", "status"], reason=data["reason"])
     session.commit()
     return AgreementSchema().dump(agreement) | outcome
 
@@ -275,6 +285,7 @@ def finance_run_create():  # type: ignore[no-untyped-def]
     now = _now()
     run = runs.create_run(session, period_end=data["period_end"], created_by=current_actor().username,
                           today=local_date(now), now=now)
+    audit.record(session, current_actor(), "export", record_type="finance_payment_run", record_id=run.id)
     session.commit()
     return RunSchema().dump(run), 201
 
@@ -292,6 +303,8 @@ def finance_run(run_id: int):  # type: ignore[no-untyped-def]
 def finance_run_file(run_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
     name, text = runs.download(session, run_id)
+    audit.record(session, current_actor(), "export", record_type="finance_payment_run", record_id=run_id,
+                 reason="downloaded again")
     session.commit()
     return Response(text.encode("utf-8"), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"',

@@ -23,6 +23,7 @@ def finance() -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True),
               help="Where to write the CSV file.")
 def run_command(period_end, out: str) -> None:  # type: ignore[no-untyped-def]
+    from casework import audit
     from casework.cli import _app, _describe
     from casework.db import utcnow
     from casework.errors import DomainError
@@ -36,6 +37,8 @@ def run_command(period_end, out: str) -> None:  # type: ignore[no-untyped-def]
     try:
         with app.app_context(), database.session_scope() as session:
             run = create_run(session, period_end=period_end.date(), created_by="cli", today=local_date(now), now=now)
+            audit.record(session, None, "export", record_type="finance_payment_run", record_id=run.id,
+                         reason="casework finance run")
             run_id, text, count, total = run.id, run.file_content or "", run.line_count, run.total_pence
     except DomainError as exc:
         raise click.ClickException(_describe(exc)) from None
@@ -48,6 +51,7 @@ def run_command(period_end, out: str) -> None:  # type: ignore[no-untyped-def]
 @click.argument("run_id", type=int)
 @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True))
 def download_command(run_id: int, out: str) -> None:
+    from casework import audit
     from casework.cli import _app, _describe
     from casework.errors import DomainError
     from casework.extensions import database
@@ -57,6 +61,8 @@ def download_command(run_id: int, out: str) -> None:
     try:
         with app.app_context(), database.session_scope() as session:
             name, text = download(session, run_id)
+            audit.record(session, None, "export", record_type="finance_payment_run", record_id=run_id,
+                         reason="casework finance download")
     except DomainError as exc:
         raise click.ClickException(_describe(exc)) from None
     _write(out, text)

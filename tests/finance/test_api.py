@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from casework.audit.models import AuditEvent
 from casework.finance.models import Agreement, Provider
 from tests.conftest import sign_in
 from tests.factories import create_user
@@ -163,6 +164,10 @@ def test_payment_run_create_list_and_download(client, officer, session):
     again = client.get(f"/api/finance/payment-runs/{run['id']}/file", headers=officer)
     assert again.data == first.data and first.data.decode("utf-8").startswith("record_type,run_id,line_id")
     assert client.get("/api/finance/payment-runs/999999/file", headers=officer).status_code == 404
+    audited = session.execute(select(AuditEvent.action, AuditEvent.reason).where(
+        AuditEvent.record_type == "finance_payment_run", AuditEvent.record_id == str(run["id"]))
+        .order_by(AuditEvent.seq)).all()
+    assert audited == [("export", None), ("export", "downloaded again"), ("export", "downloaded again")]
 
 
 def test_openapi_documents_finance_routes(client):
