@@ -402,3 +402,40 @@ def test_diff_of_layout_only_change():
     old = bundle()
     new = bundle(REFERRAL.replace("\n    ", "\n        "))
     assert diff_bundles(old, new) == ["Only the diagram layout or formatting changed"]
+
+
+# ------------------------------------------------------------------------------------------------ robustness
+def _mutate(rnd, data: bytes) -> bytes:
+    from lxml import etree
+
+    root = etree.fromstring(data)
+    elements = [e for e in root.iter() if isinstance(e.tag, str)]
+    for _ in range(rnd.randint(1, 4)):
+        el = rnd.choice(elements)
+        roll = rnd.random()
+        if roll < 0.35 and el.getparent() is not None:
+            el.getparent().remove(el)
+        elif roll < 0.6 and el.attrib:
+            del el.attrib[rnd.choice(list(el.attrib))]
+        elif roll < 0.8 and el.attrib:
+            el.set(rnd.choice(list(el.attrib)), rnd.choice(["", "x", "nowhere", "0", "true", "false", "FIRST"]))
+        else:
+            el.text = rnd.choice(["", "1/0", "x.__class__", "P3D", "?", "-", "while True: pass", None])
+    return etree.tostring(root)
+
+
+def test_mutated_models_never_crash_the_loader_or_validator():
+    import random
+
+    rnd = random.Random(2026)
+    miwg = sorted((Path(__file__).resolve().parents[3] / "shared" / "corpora" / "bpmn-miwg").glob("*.bpmn"))
+    sources = [REFERRAL.encode()] + [p.read_bytes() for p in miwg[:10]]
+    for _ in range(120):
+        bpmn = _mutate(rnd, rnd.choice(sources))
+        dmn = _mutate(rnd, DMN.encode()) if rnd.random() < 0.5 else DMN.encode()
+        try:
+            b = load_bundle({"m.bpmn": bpmn}, FORMS, {"band.dmn": dmn})
+        except Invalid:
+            continue
+        found = problems(b)
+        assert all(isinstance(p, Problem) for p in found)
