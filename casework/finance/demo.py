@@ -1,5 +1,5 @@
 """Demo step: a few providers, and agreements (authorised, requested, ended, a direct payment and a one-off)
-for demo people with an adults case. Skips quietly when there are no such people."""
+for demo adults (those with an open adults case first). Skips quietly when there are no people."""
 
 from __future__ import annotations
 
@@ -37,16 +37,30 @@ def _plans(providers: dict[str, int], start: date) -> list[dict]:
     ]
 
 
+def _adults(session: Session) -> list[tuple[int | None, int]]:
+    """(case id or None, person id) for up to 6 adults: open adults cases first, then adults without one."""
+    from casework.records.models import Case, Person
+
+    rows: list[tuple[int | None, int]] = [
+        (r[0], r[1]) for r in session.execute(select(Case.id, Case.person_id)
+                                              .where(Case.service_area == "adults", Case.status == "open")
+                                              .order_by(Case.id).limit(6))]
+    if len(rows) < 6:
+        taken = {person_id for _, person_id in rows}
+        adults = session.scalars(select(Person.id).where(Person.date_of_birth <= date.today() - timedelta(days=
+                                                         365 * 18 + 5), Person.date_of_death.is_(None))
+                                 .order_by(Person.id).limit(12))
+        rows += [(None, pid) for pid in adults if pid not in taken][:6 - len(rows)]
+    return rows
+
+
 def run(session: Session, people: int, echo: Callable[[str], None]) -> None:
     from casework.finance import agreements
     from casework.finance.models import Agreement, Provider
-    from casework.records.models import Case
 
     try:
         with session.begin_nested():
-            cases = session.execute(select(Case.id, Case.person_id).where(Case.service_area == "adults",
-                                                                          Case.status == "open")
-                                    .order_by(Case.id).limit(6)).all()
+            cases = _adults(session)
     except Exception as exc:  # noqa: BLE001 - the case record may not be set up in this installation
         echo(f"finance demo: skipped ({type(exc).__name__})")
         return
@@ -59,7 +73,7 @@ def run(session: Session, people: int, echo: Callable[[str], None]) -> None:
             session.flush()
         providers[reference] = provider.id
     if not cases:
-        echo(f"finance demo: {len(providers)} providers (no adults cases for agreements)")
+        echo(f"finance demo: {len(providers)} providers (no adults for agreements)")
         return
     if session.scalar(select(Agreement.id).limit(1)) is not None:
         echo("finance demo: agreements already present")
@@ -70,7 +84,7 @@ def run(session: Session, people: int, echo: Callable[[str], None]) -> None:
         agreement = agreements.request_agreement(
             session, {**plan, "start_date": plan["start_date"].isoformat(), "person_id": person_id,
                       "case_id": case_id, "units_per_week": Decimal(plan["units_per_week"]),
-                      "requested_by": "priya.adults"} | {})
+                      "requested_by": "priya.adults"})
         if i != 5:  # the last one waits for authorisation
             agreements.authorise(session, agreement, authorised_by="jo.adultsmanager")
         if i == 2:

@@ -69,8 +69,8 @@ def test_demo_step_adds_providers_and_agreements_for_adults_cases(session):
     assert len(session.scalars(select(Provider).where(Provider.reference.like("SUP-1%"))).all()) == 4
 
 
-def test_demo_step_without_people_only_adds_providers(session):
+def test_demo_step_without_adults_only_adds_providers(session):
     lines: list[str] = []
     demo.run(session, 0, lines.append)
-    assert lines == ["finance demo: 4 providers (no adults cases for agreements)"]
+    assert lines == ["finance demo: 4 providers (no adults for agreements)"]
     assert session.scalar(select(Agreement.id).limit(1)) is None
