@@ -275,8 +275,15 @@ def search_people(session: Session, actor: Actor, *, q: str | None = None, nhs_n
     if date_of_birth:
         stmt = stmt.where(Person.date_of_birth == date_of_birth)
     if q:
-        for word in _norm(q).split():
-            stmt = stmt.where(Person.search_name.like("%" + _escape(word) + "%", escape="\\"))
+        words = _norm(q).split()
+        if not any(len(w) >= 2 for w in words):
+            raise Invalid("Enter at least 2 letters of a name", details={"q": "Enter at least 2 letters of a name"})
+        for word in words:
+            if len(word) >= 3:  # anywhere in a name: pg_trgm GIN index on PostgreSQL
+                stmt = stmt.where(Person.search_name.like("%" + _escape(word) + "%", escape="\\"))
+            else:  # 1-2 letters: the start of a name (still indexable through pg_trgm's word-start trigrams)
+                stmt = stmt.where(or_(Person.search_name.like(_escape(word) + "%", escape="\\"),
+                                      Person.search_name.like("% " + _escape(word) + "%", escape="\\")))
     limit = max(1, min(limit, MAX_PAGE))
     stmt = (stmt.order_by(Person.surname_norm, Person.id).limit(limit + 1).offset(max(0, offset))
             .options(selectinload(Person.alerts), selectinload(Person.restrictions)))

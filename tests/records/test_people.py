@@ -154,5 +154,9 @@ def test_search_by_nhs_surname_prefix_dob_and_partial_name(session):
     assert [p.id for p in found] == [target.id]
     assert target.id in [p.id for p in people.search_people(session, actor, q="yank chau")[0]]
     assert people.search_people(session, actor, q="100%_")[0] == []
+    assert [p.id for p in people.search_people(session, actor, q="pr chaud")[0]] == [target.id]  # name starts
+    assert people.search_people(session, actor, q="ri chaud")[0] == []  # 1-2 letters match the start of a name
+    with pytest.raises(Invalid):
+        people.search_people(session, actor, q="p c")
     with pytest.raises(Invalid):
         people.search_people(session, actor)
