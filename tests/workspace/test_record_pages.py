@@ -1,0 +1,96 @@
+"""Person search, the case view and the process diagram page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bs4 import BeautifulSoup
+
+from casework.records import service_case as cases
+from casework.records import service_details as details
+from casework.records import service_note as notes
+from tests.conftest import sign_in
+from tests.factories import create_team, create_user
+from tests.records.factories import actor_for, create_person
+from tests.workspace.conftest import start_contact
+
+
+def page(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def setup_case(session, connection, wf):  # type: ignore[no-untyped-def]
+    team = create_team(session, code="cin-east")
+    user = create_user(session, username="pat", teams=[team])
+    actor = actor_for(user)
+    person = create_person(session, actor, forename="Ava", surname="Okafor", date_of_birth=date(2015, 3, 14),
+                           nhs_number="9434765919")
+    details.add_alert(session, actor, person, alert_type="risk_to_staff", description="Visit in pairs")
+    manager = actor_for(create_user(session, roles=["team_manager"], manages=[team], teams=[team]))
+    case = cases.open_case(session, manager, person, {"service_area": "children", "open_reason": "referral",
+                                                      "team_id": team.id, "worker_id": user.id})
+    item_id = start_contact(wf, connection, case=case.reference, assignee="pat")
+    instance_id = wf.work_item(connection, item_id)["instance_id"]
+    cases.attach_process(session, case, instance_id=instance_id, process_key="ws_contact")
+    notes.create_note(session, actor, person, {"note_type": "home_visit", "subject": "Home visit",
+                                               "body": "Seen at home."})
+    session.flush()
+    return user, person, case, instance_id, item_id
+
+
+def test_search_by_name_and_nhs_number(client, session, connection, wf):
+    user, person, _case, _i, _w = setup_case(session, connection, wf)
+    sign_in(client, user)
+    response = client.get("/people")
+    assert response.status_code == 200 and page(response).title.get_text(strip=True) == "Find a person – casework"
+    doc = page(client.get("/people?q=okafor"))
+    assert [a.get_text(strip=True) for a in doc.select("tbody a")] == ["Ava Okafor"]
+    doc = page(client.get("/people?q=943+476+5919"))
+    assert [a["href"] for a in doc.select("tbody a")] == [f"/people/{person.id}"]
+    doc = page(client.get("/people?dob-day=14&dob-month=3&dob-year=2015"))
+    assert "Ava Okafor" in doc.select_one("tbody").get_text()
+    response = client.get("/people?dob-day=31&dob-month=2&dob-year=2015")
+    assert response.status_code == 422
+    assert page(response).select_one(".govuk-error-summary a")["href"] == "#dob-day"
+
+
+def test_case_view_shows_alerts_identifiers_cases_steps_chronology_notes(client, session, connection, wf):
+    user, person, case, instance_id, _w = setup_case(session, connection, wf)
+    sign_in(client, user)
+    response = client.get(f"/people/{person.id}")
+    assert response.status_code == 200
+    doc = page(response)
+    assert doc.title.get_text(strip=True) == "Ava Okafor – casework"
+    assert "Visit in pairs" in doc.select_one(".govuk-notification-banner").get_text()
+    assert "9434765919" in doc.select_one(".govuk-summary-list").get_text()
+    card = doc.select_one(f"#case-{case.id}")
+    assert case.reference in card.get_text() and "Now: Record the contact" in card.get_text()
+    assert card.select_one(f"a[href='/processes/{instance_id}']") is not None
+    assert "Home visit" in doc.get_text()
+    assert doc.select_one("#kind") is not None
+    assert client.get(f"/people/{person.id}?kind=case_opened").status_code == 200
+    assert client.get(f"/cases/{case.reference}").headers["Location"] == f"/people/{person.id}#case-{case.id}"
+
+
+def test_process_page_and_diagram_json(client, session, connection, wf):
+    user, _person, _case, instance_id, item_id = setup_case(session, connection, wf)
+    sign_in(client, user)
+    wf.complete_task(connection, item_id, {"contact_date": "2026-03-02", "contact_type": "phone", "summary": "x"},
+                     "pat")
+    doc = page(client.get(f"/processes/{instance_id}"))
+    assert "Decide on the referral" in doc.select_one("ul.govuk-list").get_text()
+    assert "Record the contact" in doc.select_one("ol.govuk-list").get_text()
+    assert doc.select_one("#process-diagram")["data-src"] == f"/processes/{instance_id}/diagram.json"
+    data = client.get(f"/processes/{instance_id}/diagram.json").get_json()
+    assert data["current"] == ["decide"] and "record" in data["done"] and data["xml"].startswith("<?xml")
+
+
+def test_records_pages_need_permission(client, session, connection, wf):
+    _user, person, _case, instance_id, _w = setup_case(session, connection, wf)
+    sign_in(client, create_user(session, roles=["configurator"]))
+    assert client.get("/people").status_code == 403
+    assert client.get(f"/people/{person.id}").status_code == 403
+    assert client.get(f"/processes/{instance_id}").status_code == 403
+    sign_in(client, create_user(session))
+    assert client.get("/people/999999").status_code == 404
+    assert client.get("/processes/999999").status_code == 404

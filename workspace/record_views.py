@@ -1,0 +1,144 @@
+"""Person search, the case view (summary, alerts, identifiers, relationships, cases and their current steps,
+chronology, notes) and a read-only BPMN diagram of a case's process with done and current steps marked."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from flask import jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from casework.auth.access import requires
+from casework.auth.permissions import Permission
+from casework.errors import Invalid, NotFound
+from casework.records import codes
+from casework.records.access import get_visible_person
+from casework.records.models_case import Case, CaseProcess
+from casework.records.service_case import case_by_reference, get_visible_case
+from casework.records.service_chronology import chronology
+from casework.records.service_note import notes_for_person
+from casework.records.service_person import search_people
+from casework.records.service_relationship import household, relationships_of
+from casework.records.service_summary import person_summary
+from casework.web.context import current_actor, db_session
+from casework.web.navigation import NavEntry, register_nav
+from engine.schema import history_event, process_definition, process_instance
+from workspace import services
+from workspace.views import blueprint
+
+register_nav(NavEntry("Find a person", "workspace.people", Permission.RECORDS_VIEW, order=30))
+DONE_EVENTS = ("task_completed", "step_completed")
+
+
+@blueprint.get("/people")
+@requires(Permission.RECORDS_VIEW)
+def people():  # type: ignore[no-untyped-def]
+    actor = current_actor()
+    q = (request.args.get("q") or "").strip()[:200]
+    parts = {p: (request.args.get(f"dob-{p}") or "").strip() for p in ("day", "month", "year")}
+    errors: dict[str, str] = {}
+    dob = None
+    if any(parts.values()):
+        try:
+            dob = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+        except ValueError:
+            errors["dob"] = "Date of birth must be a real date, like 27 3 2015"
+    searched = bool(q or any(parts.values()))
+    results, more = [], False
+    if searched and not errors:
+        digits = "".join(ch for ch in q if ch.isdigit())
+        by_nhs = len(digits) == 10 and q.replace(" ", "").isdigit()
+        try:
+            results, more = search_people(db_session(), actor, q=None if by_nhs else (q or None),
+                                          nhs_number=digits if by_nhs else None, date_of_birth=dob, limit=25)
+        except Invalid as exc:
+            errors["q"] = next(iter(exc.details.values()), exc.message)
+    status = 422 if errors else 200
+    return render_template("workspace/people.html", title="Find a person", q=q, dob=parts, results=results,
+                           more=more, searched=searched, errors=errors), status
+
+
+@blueprint.get("/people/<int:person_id>")
+@requires(Permission.RECORDS_VIEW)
+def person(person_id: int):  # type: ignore[no-untyped-def]
+    actor = current_actor()
+    session = db_session()
+    summary = person_summary(session, actor, person_id, chronology_limit=1)
+    record = get_visible_person(session, actor, person_id)
+    kind = request.args.get("kind") or ""
+    kinds = [kind] if kind in codes.CHRONOLOGY_KINDS else None
+    entries = chronology(session, actor, person_id, kinds=kinds, limit=100)
+    notes, more_notes = notes_for_person(session, actor, person_id, limit=10)
+    links = list(session.execute(select(CaseProcess.case_id, CaseProcess.instance_id, CaseProcess.process_key)
+                                 .join(Case, Case.id == CaseProcess.case_id).where(Case.person_id == person_id)
+                                 .order_by(CaseProcess.id)))
+    steps: dict[int, list[dict]] = {}
+    conn = services.conn()
+    for case_id, instance_id, process_key in links:
+        current = services.engine().current_steps(conn, instance_id)
+        steps.setdefault(case_id, []).append({"instance_id": instance_id, "process_key": process_key,
+                                              "work_items": current["work_items"], "timers": current["timers"]})
+    return render_template(
+        "workspace/person.html", title=summary["person"]["display_name"], s=summary, record=record,
+        relationships=relationships_of(session, actor, record), household=household(session, actor, record),
+        entries=entries, kind=kind, kinds=codes.CHRONOLOGY_KINDS, notes=notes, more_notes=more_notes,
+        steps=steps, relationship_labels=codes.RELATIONSHIP_TYPES)
+
+
+@blueprint.get("/cases/<reference>")
+@requires(Permission.RECORDS_VIEW)
+def case(reference: str):  # type: ignore[no-untyped-def]
+    found = case_by_reference(db_session(), current_actor(), reference)
+    return redirect(url_for("workspace.person", person_id=found.person_id, _anchor=f"case-{found.id}"))
+
+
+def _visible_instance(instance_id: int) -> tuple[Case, dict]:
+    session = db_session()
+    link = session.scalars(select(CaseProcess).where(CaseProcess.instance_id == instance_id)).first()
+    if link is None:
+        raise NotFound("No case process at this address")
+    found = get_visible_case(session, current_actor(), link.case_id)
+    row = services.conn().execute(
+        select(process_instance.c.id, process_instance.c.process_key, process_instance.c.status,
+               process_definition.c.name, process_definition.c.bpmn_xml, process_definition.c.version)
+        .join(process_definition, process_definition.c.id == process_instance.c.definition_id)
+        .where(process_instance.c.id == instance_id)).mappings().first()
+    if row is None:
+        raise NotFound("No process at this address")
+    return found, dict(row)
+
+
+def _progress(instance_id: int) -> tuple[list[dict], list[dict]]:
+    conn = services.conn()
+    done = [dict(r) for r in conn.execute(
+        select(history_event.c.task_spec, history_event.c.task_title, history_event.c.actor, history_event.c.at)
+        .where(history_event.c.instance_id == instance_id, history_event.c.event_type.in_(DONE_EVENTS))
+        .order_by(history_event.c.id)).mappings()]
+    current = services.engine().current_steps(conn, instance_id)
+    now = [{"task_spec": w["task_spec"], "title": w["title"], "assignee": w["assignee"]}
+           for w in current["work_items"]]
+    now += [{"task_spec": t["task_spec"], "title": f"Waiting until {t['due_at']:%-d %B %Y}", "assignee": None}
+            for t in current["timers"]]
+    return done, now
+
+
+@blueprint.get("/processes/<int:instance_id>")
+@requires(Permission.RECORDS_VIEW)
+def process(instance_id: int):  # type: ignore[no-untyped-def]
+    found, row = _visible_instance(instance_id)
+    done, now = _progress(instance_id)
+    return render_template("workspace/process.html", title=row["name"] or row["process_key"], case=found,
+                           row=row, done=done, now=now)
+
+
+@blueprint.get("/processes/<int:instance_id>/diagram.json")
+@requires(Permission.RECORDS_VIEW)
+def process_diagram(instance_id: int):  # type: ignore[no-untyped-def]
+    _found, row = _visible_instance(instance_id)
+    done, now = _progress(instance_id)
+    files = json.loads(row["bpmn_xml"])
+    xml = next(iter(files.values())) if isinstance(files, dict) and files else ""
+    current = sorted({s["task_spec"] for s in now if s["task_spec"]})
+    return jsonify(xml=xml, done=sorted({s["task_spec"] for s in done if s["task_spec"]} - set(current)),
+                   current=current)
