@@ -117,3 +117,41 @@ def test_manager_on_a_phone_assigns_work_from_the_team_queue(journey: Journey, l
         assignee = session.connection().execute(select(work_item.c.assignee).where(
             work_item.c.id == s["item"])).scalar_one()
     assert assignee == s["worker"]
+
+
+@pytest.mark.browser
+def test_case_view_and_process_diagram(journey: Journey, live_server: LiveServer) -> None:
+    from datetime import date
+
+    from casework.auth.access import Actor
+    from casework.records import service_case as cases
+    from casework.records import service_details as details
+    from casework.records.service_person import create_person
+
+    s = seed(live_server)
+    with database.session_scope() as session:
+        worker = accounts.get_user(session, s["worker"])
+        manager = Actor.from_user(accounts.get_user(session, s["manager"]))
+        person = create_person(session, manager, {"forename": "Ava", "surname": f"Journey{s['item']}",
+                                                  "date_of_birth": date(2015, 3, 14)}, confirm_not_duplicate=True)
+        details.add_alert(session, manager, person, alert_type="risk_to_staff", description="Visit in pairs")
+        team_id = accounts.get_team(session, s["team"]).id
+        case = cases.open_case(session, manager, person, {"service_area": "children", "open_reason": "referral",
+                                                          "team_id": team_id, "worker_id": worker.id})
+        cases.attach_process(session, case, instance_id=s["instance"], process_key="ws_contact")
+        person_id = person.id
+    page = journey.page
+    journey.sign_in(s["worker"])
+    journey.goto("/people")
+    journey.check("find a person")
+    page.get_by_label("Name or NHS number").fill(f"Journey{s['item']}")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=f"Ava Journey{s['item']}").click()
+    expect(page).to_have_title(f"Ava Journey{s['item']} – casework")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Visit in pairs")
+    journey.check("case view")
+    assert page.url.endswith(f"/people/{person_id}")
+    page.get_by_role("link", name="Diagram of ws_contact").click()
+    expect(page.locator("#process-diagram .djs-container")).to_be_visible()
+    expect(page.locator(".casework-step-current")).to_have_count(1)
+    journey.check("process diagram")
