@@ -11,12 +11,13 @@ FORM = {"type": "object", "title": "Triage", "required": ["decision"],
 
 def triage_bpmn(*, form: str | None = "triage", task_name: str = "Triage the referral", extra: str = "",
                 key: str = "triage") -> str:
-    props = ""
+    spiff = ""
     if form is not None:
-        props = f"""<bpmn:extensionElements>
-        <spiffworkflow:properties>
+        spiff = f"""<spiffworkflow:properties>
           <spiffworkflow:property name="formJsonSchemaFilename" value="{form}.schema.json" />
-        </spiffworkflow:properties>
+        </spiffworkflow:properties>"""
+    props = f"""<bpmn:extensionElements>
+        {spiff}
         <acme:audit level="high"><acme:note>kept as it is</acme:note></acme:audit>
       </bpmn:extensionElements>"""
     return f"""<?xml version="1.0" encoding="UTF-8"?>

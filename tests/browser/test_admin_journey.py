@@ -20,8 +20,9 @@ _seq = itertools.count(1)
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 
 
-def seed(live_server: LiveServer, files: dict, key: str) -> dict:
+def seed(live_server: LiveServer, make_files, key: str) -> dict:
     n = next(_seq)
+    files = make_files(f"{key}{n}")
     author, reviewer = f"cfg_a{n}", f"cfg_b{n}"
     with database.session_scope() as session:
         for username in (author, reviewer):
@@ -30,7 +31,7 @@ def seed(live_server: LiveServer, files: dict, key: str) -> dict:
         draft = drafts.create_draft(session, process_key=f"{key}{n}", title="Referral triage", files=files,
                                     actor=author, reason="browser journey")
         draft_id = draft.id
-    return {"author": author, "reviewer": reviewer, "draft": draft_id, "key": f"{key}{n}"}
+    return {"author": author, "reviewer": reviewer, "draft": draft_id, "key": f"{key}{n}", "files": files}
 
 
 def saved_files(draft_id: int) -> dict:
@@ -45,9 +46,7 @@ def open_modeller(journey: Journey, draft_id: int, file: str | None = None) -> N
 
 @pytest.mark.browser
 def test_configurator_fixes_publishes_with_second_configurator(journey: Journey, live_server: LiveServer) -> None:
-    key = "bt"
-    files = triage_files(form=None, key=key + str(1))  # key matches the first seed below
-    s = seed(live_server, files, key)
+    s = seed(live_server, lambda key: triage_files(form=None, key=key), "bt")
     page = journey.page
     journey.sign_in(s["author"])
     journey.goto(f"/admin/drafts/{s['draft']}")
@@ -102,6 +101,11 @@ def test_configurator_fixes_publishes_with_second_configurator(journey: Journey,
     journey.check("process library")
 
 
+def _canon(el) -> tuple:
+    return (el.tag, tuple(sorted(el.attrib.items())), (el.text or "").strip(),
+            tuple(_canon(c) for c in el if isinstance(c.tag, str)))
+
+
 def _semantics(xml: str) -> dict:
     """Every BPMN element with an id: its type, name, and all extension content (as canonical XML)."""
     root = etree.fromstring(xml.encode("utf-8"))
@@ -110,10 +114,7 @@ def _semantics(xml: str) -> dict:
         if not isinstance(el.tag, str) or not el.get("id") or not el.tag.startswith(BPMN):
             continue
         ext = el.find(f"{BPMN}extensionElements")
-        ext_text = b""
-        if ext is not None:
-            ext_text = b"".join(etree.tostring(child, method="c14n2", strip_text=True) for child in ext
-                                if isinstance(child.tag, str))
+        ext_text = _canon(ext) if ext is not None else None
         out[el.get("id")] = (etree.QName(el).localname, " ".join((el.get("name") or "").split()), ext_text)
     return out
 
@@ -125,14 +126,46 @@ def test_round_trip_through_the_modeller_keeps_the_model(journey: Journey, live_
     from pathlib import Path
 
     if source == "triage":
-        files, name = triage_files(key="rt"), "triage.bpmn"
+        name = "triage.bpmn"
+        s = seed(live_server, lambda key: triage_files(key=key), "rt")
     else:
         path = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "bpmn-miwg" / source
-        files, name = {"bpmn": {source: path.read_text("utf-8-sig")}, "dmn": {}, "forms": {}}, source
-    s = seed(live_server, files, "rt")
+        name = source
+        s = seed(live_server, lambda key: {"bpmn": {source: path.read_text("utf-8-sig")}, "dmn": {}, "forms": {}},
+                 "rt")
+    files = s["files"]
     journey.sign_in(s["author"])
     open_modeller(journey, s["draft"], name)
     journey.page.get_by_role("button", name="Save and check").click()
     expect(journey.page.locator("#save-status")).to_contain_text("Saved")
     before, after = _semantics(files["bpmn"][name]), _semantics(saved_files(s["draft"])["bpmn"][name])
     assert after == before
+
+
+@pytest.mark.browser
+def test_modeller_editing_needs_no_csp_exception(journey: Journey, live_server: LiveServer) -> None:
+    """Drag a shape, edit a label, add a task from the palette, undo: no securitypolicyviolation events under
+    the app's strict policy (style-src 'self', script-src 'self' + nonce)."""
+    s = seed(live_server, lambda key: triage_files(key=key), "csp")
+    page = journey.page
+    journey.sign_in(s["author"])
+    open_modeller(journey, s["draft"])
+    page.evaluate("() => { window.__violations = []; document.addEventListener('securitypolicyviolation', "
+                  "e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI)); }")
+    task = page.locator(".djs-element[data-element-id=Task_triage]")
+    box = task.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 40, box["y"] + box["height"] / 2 + 10, steps=5)
+    page.mouse.up()
+    task.dblclick()
+    page.keyboard.type(" now")
+    page.mouse.click(5, 5)
+    page.locator(".djs-palette .entry.bpmn-icon-task").click()
+    page.mouse.click(box["x"] + 20, box["y"] + box["height"] + 60)
+    page.keyboard.press("Control+z")
+    page.get_by_role("button", name="Save and check").click()
+    expect(page.locator("#save-status")).to_contain_text("Saved")
+    assert page.evaluate("() => window.__violations") == []
+    assert "Triage the referral now" in saved_files(s["draft"])["bpmn"]["triage.bpmn"]
+    journey.check("modeller after editing")

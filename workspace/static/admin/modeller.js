@@ -110,7 +110,8 @@ function fieldsFor(kind) {
 
 async function showPanel(element) {
   panelError.hidden = true;
-  const kind = element && element.businessObject ? element.businessObject.$type.replace("bpmn:", "") : null;
+  const type = element && element.businessObject ? element.businessObject.$type.replace("bpmn:", "") : "";
+  const kind = type ? type[0].toLowerCase() + type.slice(1) : null; // bpmn:UserTask -> userTask
   if (!kind || !PANEL_KINDS.includes(kind)) {
     form.hidden = true; hint.hidden = false; current = null; return;
   }
