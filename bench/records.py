@@ -4,10 +4,13 @@
     .venv/bin/python bench/records.py --people 1000000 --reuse    # measure an already generated database
 
 Prints progress, then one JSON object on the last line:
-  search_p95_ms      worst p95 of: NHS number exact; surname prefix + date of birth; partial name
+  search_p95_ms      worst p95 of: NHS number exact; surname prefix (3 letters) + date of birth; partial name
+                     ("the start of the forename + a piece of the surname", e.g. "oli mith")
   case_summary_p95_ms p95 of loading a person's case summary with a 500-entry chronology
   generate_1m_s      seconds to generate the population (only measured when --people is 1,000,000;
                      otherwise null, with generate_s and people giving what was measured)
+plus search_server_p95_ms (the database's share, from EXPLAIN ANALYZE) and the machine's load average:
+the wall-clock figures include Python and client round trips and suffer on a shared, busy machine.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from casework.demo import load_demo_accounts  # noqa: E402
 from casework.records.demo import generate_population  # noqa: E402
 from casework.records.models_chronology import ChronologyEntry  # noqa: E402
 from casework.records.models_person import Person  # noqa: E402
-from casework.records.service_person import search_people  # noqa: E402
+from casework.records.service_person import search_people, search_statement  # noqa: E402
 from casework.records.service_summary import person_summary  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/casework_records_bench"
@@ -124,7 +127,9 @@ def main() -> None:
 
         def partial(i=iter(range(10**9))):  # type: ignore[no-untyped-def]
             row = sample[next(i) % len(sample)]
-            q = f"{row.forename[1:5]} {row.surname[1:5]}"
+            # the start of the forename and a piece from inside the surname (whole surname when short)
+            surname_piece = row.surname[1:5] if len(row.surname) > 4 else row.surname
+            q = f"{row.forename[:3]} {surname_piece}"
             rows, _ = search_people(session, actor, q=q)
             assert rows, q
 
@@ -133,6 +138,24 @@ def main() -> None:
         results = {name: p95(timed(fn, args.repeat)) for name, fn in
                    (("nhs_number", nhs), ("surname_prefix_dob", surname_dob), ("partial_name", partial))}
         print("search p95 ms:", results)
+
+        # The database's share of each search (planning + execution, from EXPLAIN ANALYZE): separates the
+        # query plans from client/CPU contention on a shared machine.
+        def server_ms(stmt) -> float:  # type: ignore[no-untyped-def]
+            sql = str(stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+            plan = session.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)).scalar()
+            return plan[0]["Planning Time"] + plan[0]["Execution Time"]
+
+        server = {"nhs_number": [], "surname_prefix_dob": [], "partial_name": []}
+        for row in sample:
+            surname_piece = row.surname[1:5] if len(row.surname) > 4 else row.surname
+            server["nhs_number"].append(server_ms(search_statement(actor, nhs_number=row.nhs_number)))
+            server["surname_prefix_dob"].append(server_ms(search_statement(
+                actor, surname=row.surname[:3], date_of_birth=row.date_of_birth)))
+            server["partial_name"].append(server_ms(search_statement(
+                actor, q=f"{row.forename[:3]} {surname_piece}")))
+        server_p95 = {name: p95(values) for name, values in server.items()}
+        print("search p95 ms inside PostgreSQL:", server_p95)
 
         def summary() -> None:
             data = person_summary(session, actor, target)
@@ -150,6 +173,9 @@ def main() -> None:
         "generate_s": generate_s,
         "people": people_count,
         "search_breakdown_p95_ms": results,
+        "search_server_p95_ms": server_p95,
+        "load_average": [round(x, 1) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
     }))
 
 

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import nhs_number as nhs
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from casework.accounts.models import Team, User
@@ -260,6 +260,17 @@ def search_people(session: Session, actor: Actor, *, q: str | None = None, nhs_n
                   surname: str | None = None, forename: str | None = None, date_of_birth: date | None = None,
                   local_id: str | None = None, limit: int = 25, offset: int = 0) -> tuple[list[Person], bool]:
     """Search the people the actor may see; returns (page, has_more). At least one criterion is required."""
+    limit = max(1, min(limit, MAX_PAGE))
+    stmt = search_statement(actor, q=q, nhs_number=nhs_number, surname=surname, forename=forename,
+                            date_of_birth=date_of_birth, local_id=local_id, limit=limit + 1, offset=offset)
+    rows = list(session.scalars(stmt.options(selectinload(Person.alerts), selectinload(Person.restrictions))))
+    return rows[:limit], len(rows) > limit
+
+
+def search_statement(actor: Actor, *, q: str | None = None, nhs_number: str | None = None,
+                     surname: str | None = None, forename: str | None = None, date_of_birth: date | None = None,
+                     local_id: str | None = None, limit: int = 26, offset: int = 0) -> Select[tuple[Person]]:
+    """The SELECT behind search_people (also used by bench/records.py to measure the database's share)."""
     if not any([q, nhs_number, surname, forename, date_of_birth, local_id]):
         raise Invalid("Give something to search for",
                       details={"q": "Enter a name, NHS number, date of birth or local id"})
@@ -284,11 +295,7 @@ def search_people(session: Session, actor: Actor, *, q: str | None = None, nhs_n
             else:  # 1-2 letters: the start of a name (still indexable through pg_trgm's word-start trigrams)
                 stmt = stmt.where(or_(Person.search_name.like(_escape(word) + "%", escape="\\"),
                                       Person.search_name.like("% " + _escape(word) + "%", escape="\\")))
-    limit = max(1, min(limit, MAX_PAGE))
-    stmt = (stmt.order_by(Person.surname_norm, Person.id).limit(limit + 1).offset(max(0, offset))
-            .options(selectinload(Person.alerts), selectinload(Person.restrictions)))
-    rows = list(session.scalars(stmt))
-    return rows[:limit], len(rows) > limit
+    return stmt.order_by(Person.surname_norm, Person.id).limit(limit).offset(max(0, offset))
 
 
 def _escape(text: str) -> str:
