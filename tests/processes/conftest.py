@@ -13,8 +13,9 @@ import jsonschema
 import pytest
 
 from casework.auth.permissions import Role
+from casework.finance import connectors as finance_connectors
 from engine.calendar import WorkingDayCalendar
-from engine.config import Hooks
+from engine.config import ConnectorRegistry, Hooks
 from engine.definitions import load_bundle
 from engine.runtime import WorkflowEngine
 
@@ -81,7 +82,8 @@ def form_errors(form: str, data: dict) -> dict[str, str]:
 
 
 def routing_fields(form: str, data: dict) -> dict:
-    return {k: data[k] for k in form_schema(form).get("x-routing-fields", []) if k in data}
+    """Every field in ``x-routing-fields``, null when not answered (so models can test optional answers)."""
+    return {k: data.get(k) for k in form_schema(form).get("x-routing-fields", [])}
 
 
 class Journey:
@@ -142,14 +144,30 @@ def clock() -> Clock:
     return Clock(london(2026, 11, 2))  # a Monday
 
 
+def connector_registry() -> ConnectorRegistry:
+    """The connectors the processes call: casework's finance connectors (as the app registers them)."""
+    registry = ConnectorRegistry()
+    for name, func in finance_connectors.FUNCTIONS.items():
+        registry.register(name, func, finance_connectors.SCHEMAS[name])
+    return registry
+
+
 @pytest.fixture
 def wf(clock) -> WorkflowEngine:
     hooks = Hooks(resolve_team=lambda business_key, role: TEAM_OF_ROLE.get(role or ""))
-    return WorkflowEngine(clock=clock, calendar=WorkingDayCalendar(), hooks=hooks, known_roles=ROLES)
+    return WorkflowEngine(clock=clock, calendar=WorkingDayCalendar(), hooks=hooks, known_roles=ROLES,
+                          connectors=connector_registry())
 
 
 @pytest.fixture
-def start(wf, connection, clock):
+def finance_session(session):
+    """Connectors write through the ORM session on the test's connection (the engine's transaction)."""
+    with finance_connectors.bound_session(session):
+        yield session
+
+
+@pytest.fixture
+def start(wf, connection, clock, finance_session):
     """start(process_key, business_key, **data) -> Journey (publishes the process first)."""
 
     def _start(process_key: str, business_key: str, **data) -> Journey:

@@ -57,12 +57,12 @@ SAMPLES: dict[str, dict] = {
     "arrange-services": {"provider_id": "PRV-22", "services_start_date": "2026-12-01", "payment_type": "care_package"},
     "care-plan-review": {"review_date": "2027-01-20", "person_involved": True, "review_outcome": "continue",
                          "summary": "Going well."},
-    "payment-request": {"payment_type": "care_package", "provider_id": "PRV-22", "service_type": "home_care",
+    "payment-request": {"payment_type": "care_package", "provider_id": "SUP-PROC1", "service_type": "home_care",
                         "unit_cost": 21.5, "unit": "hour", "units_per_week": 14, "start_date": "2026-12-01",
                         "justification": "Eligible needs: personal care twice a day."},
     "payment-approval": {"approval_decision": "approve", "approval_reason": "Within the personal budget."},
-    "payment-schedule-setup": {"service_agreement_ref": "SA-2026-0042", "cost_code": "ASC1234",
-                               "first_payment_date": "2026-12-07", "frequency": "four_weekly"},
+    "payment-schedule-setup": {"cost_code": "ASC1234", "checks": ["provider_contract", "bank_details",
+                                                                  "no_duplicate"]},
 }
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import func, select
 
+from casework.finance.models import Agreement, ScheduleLine
 from engine.errors import Forbidden
+from tests.finance.factories import create_person, create_provider
 from tests.processes.conftest import form_errors, london
 from tests.processes.samples import sample
 
@@ -14,8 +17,14 @@ SW, TM, HOS, HOS2, FIN = "sw.ana", "tm.bea", "hos.dee", "hos.eve", "fin.fay"
 APPROVE = sample("payment-approval")
 
 
-def requested(start, **request):
-    j = start("payment_authorisation", "case-5")
+@pytest.fixture
+def person(finance_session):
+    create_provider(finance_session, reference="SUP-PROC1")
+    return create_person(finance_session)
+
+
+def requested(start, person, **request):
+    j = start("payment_authorisation", "case-5", person_id=person.id)
     assert j.open_tasks() == ["prepare_payment_request"]
     j.submit("prepare_payment_request", sample("payment-request", **request), SW)
     return j
@@ -31,15 +40,18 @@ def one_off(amount):
     ({"unit_cost": 500, "units_per_week": 1}, 500.0, 26000.0, "team_manager", ["approve_team_manager"]),
     ({"unit_cost": 50, "units_per_week": 20}, 1000.0, 52000.0, "head_of_service",
      ["approve_team_manager", "approve_head_of_service"]),
-    (one_off(30000), 0.0, 30000.0, "head_of_service", ["approve_team_manager", "approve_head_of_service"]),
-    (one_off(1000), 0.0, 1000.0, "team_manager", ["approve_team_manager"]),
+    (one_off(30000), 30000.0, 30000.0, "head_of_service", ["approve_team_manager", "approve_head_of_service"]),
+    (one_off(1000), 1000.0, 1000.0, "team_manager", ["approve_team_manager"]),
+    (one_off(90000), 90000.0, 90000.0, "panel",
+     ["approve_team_manager", "approve_head_of_service", "approve_panel"]),
     ({"unit_cost": 1500, "units_per_week": 1.5}, 2250.0, 117000.0, "panel",
      ["approve_team_manager", "approve_head_of_service", "approve_panel"]),
     ({"unit_cost": 1450, "units_per_week": 1}, 1450.0, 75400.0, "head_of_service",
      ["approve_team_manager", "approve_head_of_service"]),
 ])
-def test_approval_level_and_chain_from_the_threshold_table(start, request_, weekly, annual, level, chain):
-    j = requested(start, **request_)
+def test_approval_level_and_chain_from_the_threshold_table(start, person, finance_session, request_, weekly,
+                                                           annual, level, chain):
+    j = requested(start, person, **request_)
     data = j.data()
     assert (data["weekly_cost"], data["annual_cost"], data["approval_level"]) == (weekly, annual, level)
     approvers = {"approve_team_manager": TM, "approve_head_of_service": HOS, "approve_panel": HOS2}
@@ -53,27 +65,36 @@ def test_approval_level_and_chain_from_the_threshold_table(start, request_, week
     assert j.item("set_up_payment_schedule")["role"] == "finance_officer"
     j.submit("set_up_payment_schedule", sample("payment-schedule-setup"), FIN)
     assert j.status() == "completed"
-    assert j.data()["payment_outcome"] == "authorised"
+    data = j.data()
+    assert data["payment_outcome"] == "authorised"
+    # the finance connector recorded the authorised agreement and created its payment schedule
+    agreement = finance_session.scalar(select(Agreement).where(Agreement.reference == data["service_agreement_ref"]))
+    assert agreement is not None and agreement.status == "authorised" and agreement.person_id == person.id
+    assert agreement.cost_code == "ASC1234" and agreement.authorised_by == f"payment_authorisation: {level} approval"
+    assert finance_session.scalar(select(func.count()).select_from(ScheduleLine)
+                                  .where(ScheduleLine.agreement_id == agreement.id)) >= 1
 
 
-def test_panel_lane_is_shown_as_the_funding_panel(start):
-    j = requested(start, unit_cost=3000, units_per_week=1)
+def test_panel_lane_is_shown_as_the_funding_panel(start, person):
+    j = requested(start, person, unit_cost=3000, units_per_week=1)
     j.submit("approve_team_manager", APPROVE, TM)
     j.submit("approve_head_of_service", APPROVE, HOS)
     assert j.item("approve_panel")["lane"] == "Funding panel"
 
 
-def test_reject_with_a_reason(start):
-    j = requested(start, unit_cost=50, units_per_week=20)
+def test_reject_with_a_reason(start, person, finance_session):
+    j = requested(start, person, unit_cost=50, units_per_week=20)
     j.submit("approve_team_manager", APPROVE, TM)
     j.submit("approve_head_of_service", sample("payment-approval", approval_decision="reject",
                                                 approval_reason="A cheaper provider can meet the need."), HOS)
     assert j.status() == "completed" and j.data()["payment_outcome"] == "rejected"
+    assert finance_session.scalar(select(func.count()).select_from(Agreement)
+                                  .where(Agreement.person_id == person.id)) == 0
     assert "approval_reason" in form_errors("payment-approval", {"approval_decision": "reject"})
 
 
-def test_return_for_changes_restarts_the_chain_with_the_new_cost(start):
-    j = requested(start, unit_cost=50, units_per_week=20)
+def test_return_for_changes_restarts_the_chain_with_the_new_cost(start, person):
+    j = requested(start, person, unit_cost=50, units_per_week=20)
     j.submit("approve_team_manager", sample("payment-approval", approval_decision="return",
                                              approval_reason="Check the hours."), TM)
     assert j.open_tasks() == ["prepare_payment_request"]
@@ -84,8 +105,8 @@ def test_return_for_changes_restarts_the_chain_with_the_new_cost(start):
     assert j.status() == "completed"
 
 
-def test_four_eyes_at_every_level(start):
-    j = requested(start, unit_cost=3000, units_per_week=1)
+def test_four_eyes_at_every_level(start, person):
+    j = requested(start, person, unit_cost=3000, units_per_week=1)
     item = j.item("approve_team_manager")
     with pytest.raises(Forbidden, match="four-eyes"):
         j.wf.complete_task(j.conn, item["id"], {"approval_decision": "approve"}, SW)  # the requester
@@ -102,33 +123,48 @@ def test_four_eyes_at_every_level(start):
     j.submit("approve_panel", APPROVE, HOS2)
     item = j.item("set_up_payment_schedule")
     with pytest.raises(Forbidden, match="four-eyes"):
-        j.wf.complete_task(j.conn, item["id"], {"service_agreement_ref": "SA-1"}, SW)
+        j.wf.complete_task(j.conn, item["id"], {"cost_code": "ASC1234"}, SW)
     j.submit("set_up_payment_schedule", sample("payment-schedule-setup"), FIN)
     assert j.status() == "completed"
 
 
-def test_approval_due_in_5_working_days_across_christmas(start, clock):
+def test_approval_due_in_5_working_days_across_christmas(start, clock, person):
     clock.set(london(2026, 12, 22, 10))
-    j = requested(start)
+    j = requested(start, person)
     # Tuesday 22 December + 5 working days (25 and 28 December are bank holidays): Thursday 31 December
     assert j.due("approve_team_manager") == datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
-def test_cancellation_midway(start):
-    j = requested(start, unit_cost=50, units_per_week=20)
+def test_cancellation_midway(start, person):
+    j = requested(start, person, unit_cost=50, units_per_week=20)
     j.submit("approve_team_manager", APPROVE, TM)
     j.wf.cancel(j.conn, j.id, SW, reason="Package no longer needed")
     assert j.status() == "cancelled" and j.open_tasks() == []
 
 
-def test_invalid_request_is_refused_with_field_errors(start):
-    j = start("payment_authorisation", "case-5")
+def test_invalid_request_is_refused_with_field_errors(start, person):
+    j = start("payment_authorisation", "case-5", person_id=person.id)
     bad = sample("payment-request", unit_cost=-5, units_per_week=200, unit=None, start_date="next week")
     errors = form_errors("payment-request", bad)
     assert set(errors) >= {"unit_cost", "units_per_week", "unit", "start_date"}
     assert "one_off_amount" in form_errors("payment-request", sample("payment-request", **{
         **one_off(1), "one_off_amount": None}))
     assert "cost_code" in form_errors("payment-schedule-setup", sample("payment-schedule-setup", cost_code="x y"))
+    assert "checks" in form_errors("payment-schedule-setup", sample("payment-schedule-setup", checks=["bank_details"]))
     with pytest.raises(AssertionError, match="invalid test data"):
         j.submit("prepare_payment_request", bad, SW)
     assert j.open_tasks() == ["prepare_payment_request"]
+
+
+def test_unknown_provider_becomes_a_visible_incident_and_retry_succeeds(start, person, finance_session):
+    j = requested(start, person, provider_id="SUP-LATER")
+    j.submit("approve_team_manager", APPROVE, TM)
+    item = j.item("set_up_payment_schedule")
+    j.wf.complete_task(j.conn, item["id"], {"cost_code": "ASC1234"}, FIN)
+    incidents = j.incidents()
+    assert len(incidents) == 1 and "No such provider" in incidents[0]["message"]
+    assert j.status() == "error"
+    create_provider(finance_session, reference="SUP-LATER")  # finance adds the provider, then retries
+    j.wf.retry_incident(j.conn, incidents[0]["id"], FIN)
+    assert j.incidents() == [] and j.status() == "completed"
+    assert j.data()["service_agreement_ref"].startswith("SA-")
