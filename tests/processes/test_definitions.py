@@ -66,3 +66,12 @@ def test_form_is_a_valid_schema_with_ui_order_and_routing_fields(form):
 
 def test_samples_cover_every_form():
     assert sorted(SAMPLES) == FORM_NAMES
+
+
+def test_casework_init_publishes_all_five(session, settings):
+    """What `casework init` does: every processes/*.bpmn published with the app's engine and connectors."""
+    from casework.engine_host import publish_directory
+
+    report = publish_directory(session, settings, actor="configurator")
+    published = [line for line in report if line.startswith("Published")]
+    assert len(published) == 5, "\n".join(report)
