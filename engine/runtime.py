@@ -27,6 +27,7 @@ from engine.scripting import build_script_engine
 from engine.spiff_support import use_clock
 from engine.store import (
     SpecCache,
+    busy_is_conflict,
     get_definition,
     insert_instance,
     list_definitions,
@@ -79,6 +80,7 @@ class WorkflowEngine(WorklistQueries):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     # ----------------------------------------------------------------------------------- definitions
+    @busy_is_conflict
     def publish(self, conn, bundle, actor: str) -> dict:
         """Validate a :class:`engine.definitions.ProcessBundle` and store it as the next immutable version of
         its main process; returns the definition row. Identical content again returns the latest version.
@@ -108,6 +110,7 @@ class WorkflowEngine(WorklistQueries):
         return get_definition(conn, process_key, version)
 
     # ------------------------------------------------------------------------------------- instances
+    @busy_is_conflict
     def start(self, conn, process_key: str, business_key: str | None = None, data: dict | None = None,
               actor: str | None = None, version: int | None = None) -> OperationResult:
         data = _check_data(data)
@@ -134,6 +137,7 @@ class WorkflowEngine(WorklistQueries):
     def load(self, conn, instance_id: int, actor: str | None = None, *, lock: bool = True) -> InstanceRun:
         return InstanceRun.load(self, conn, instance_id, actor, lock=lock)
 
+    @busy_is_conflict
     def complete_task(self, conn, work_item_id: int, data: dict | None, actor: str,
                       expected_version: int | None = None) -> OperationResult:
         """Complete a READY human task. Concurrent or stale completions get Conflict (never applied twice)."""
@@ -182,6 +186,7 @@ class WorkflowEngine(WorklistQueries):
         if row["status"] not in ACTIVE:
             raise Conflict(f"process instance {row['id']} is {row['status']}")
 
+    @busy_is_conflict
     def cancel(self, conn, instance_id: int, actor: str, reason: str | None = None) -> OperationResult:
         run = self.load(conn, instance_id, actor)
         if run.row["status"] in ("completed", "cancelled"):
@@ -194,6 +199,7 @@ class WorkflowEngine(WorklistQueries):
                      .values(status="cancelled", resolved_at=run.now, resolved_by=actor))
         return run.save()
 
+    @busy_is_conflict
     def suspend(self, conn, instance_id: int, actor: str) -> OperationResult:
         run = self.load(conn, instance_id, actor)
         self._check_active(run.row)
@@ -201,6 +207,7 @@ class WorkflowEngine(WorklistQueries):
         run.event("instance_suspended")
         return run.save()
 
+    @busy_is_conflict
     def resume(self, conn, instance_id: int, actor: str) -> OperationResult:
         run = self.load(conn, instance_id, actor)
         if run.row["status"] != "suspended":
@@ -243,15 +250,19 @@ class WorkflowEngine(WorklistQueries):
         return instance_history(conn, instance_id)
 
     # ------------------------------------------------------------------------------- delegated parts
+    @busy_is_conflict
     def claim(self, conn, work_item_id: int, actor: str) -> dict:
         return assignment.claim(self, conn, work_item_id, actor)
 
+    @busy_is_conflict
     def unclaim(self, conn, work_item_id: int, actor: str) -> dict:
         return assignment.unclaim(self, conn, work_item_id, actor)
 
+    @busy_is_conflict
     def reassign(self, conn, work_item_id: int, to_user: str, actor: str) -> dict:
         return assignment.reassign(self, conn, work_item_id, to_user, actor)
 
+    @busy_is_conflict
     def delegate(self, conn, work_item_id: int, to_user: str, actor: str) -> dict:
         return assignment.delegate(self, conn, work_item_id, to_user, actor)
 
@@ -259,13 +270,16 @@ class WorkflowEngine(WorklistQueries):
                         worker_id: str = "worker") -> int:
         return self.timers.fire_due(db, now=now, limit=limit, worker_id=worker_id)
 
+    @busy_is_conflict
     def deliver_message(self, conn, name: str, correlation_key: str | None, payload: dict | None = None,
                         actor: str | None = None) -> list[OperationResult]:
         return self.messages.deliver(conn, name, correlation_key or "", _check_data(payload), actor)
 
+    @busy_is_conflict
     def retry_incident(self, conn, incident_id: int, actor: str) -> OperationResult:
         return incidents.retry(self, conn, incident_id, actor)
 
+    @busy_is_conflict
     def skip_incident(self, conn, incident_id: int, actor: str, data: dict | None = None) -> OperationResult:
         return incidents.skip(self, conn, incident_id, actor, _check_data(data))
 
@@ -275,6 +289,7 @@ class WorkflowEngine(WorklistQueries):
     def check_migration(self, conn, instance_id: int, to_version: int) -> list[str]:
         return migration.check(self, conn, instance_id, to_version)
 
+    @busy_is_conflict
     def migrate(self, conn, instance_id: int, to_version: int, actor: str) -> OperationResult:
         return migration.migrate(self, conn, instance_id, to_version, actor)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import OrderedDict
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import OperationalError
 
 from engine.errors import Conflict, NotFound
 from engine.schema import process_definition, process_instance, spec_cache
@@ -137,3 +139,19 @@ def save_instance(conn, row: dict, *, state: str, status: str, now, definition_i
 def count_instances(conn, definition_id: int) -> int:
     return conn.execute(select(func.count()).select_from(process_instance)
                         .where(process_instance.c.definition_id == definition_id)).scalar_one()
+
+
+def busy_is_conflict(fn):
+    """SQLite has no row locks: a concurrent writer makes a write fail with "database is locked" (in WAL mode
+    immediately, when our snapshot is stale). That is a lost race, exactly what Conflict means."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except OperationalError as exc:
+            if "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig):
+                raise Conflict("a concurrent change to the same data won; reload and try again") from exc
+            raise
+
+    return wrapper

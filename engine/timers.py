@@ -18,6 +18,7 @@ from engine.execution import InstanceRun
 from engine.projection import to_utc
 from engine.schema import process_instance, timer
 from engine.spiff_support import use_clock
+from engine.store import busy_is_conflict
 
 
 class TimerService:
@@ -54,6 +55,7 @@ class TimerService:
                     break
         return fired
 
+    @busy_is_conflict
     def fire_one(self, conn, claimed, now, worker_id) -> bool:
         """Fire one claimed timer; False if it turned out stale (its task no longer waits)."""
         due = to_utc(claimed.due_at)

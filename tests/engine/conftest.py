@@ -96,15 +96,3 @@ def complete(wf_engine, conn, instance_id, task_spec, data=None, actor="ann"):
     assert items, f"no open work item {task_spec}; open: {list(open_items(wf_engine, conn, instance_id))}"
     return wf_engine.complete_task(conn, items[0]["id"], data or {}, actor)
 
-
-# TEMPORARY: while casework's model registry does not import cleanly, build only the engine tables.
-@pytest.fixture(scope="session")
-def db_engine(db_url):
-    from sqlalchemy import create_engine
-
-    from engine.schema import metadata
-
-    eng = create_engine(db_url)
-    metadata.create_all(eng)
-    yield eng
-    eng.dispose()
