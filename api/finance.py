@@ -33,14 +33,14 @@ class ProviderSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class VersionSchema(Schema):
+class ProviderVersionSchema(Schema):
     class Meta:
         unknown = RAISE
 
     version = fields.Int(required=True, strict=True)
 
 
-class LineSchema(Schema):
+class ScheduleLineSchema(Schema):
     id = fields.Int()
     period_start = fields.Date()
     period_end = fields.Date()
@@ -85,14 +85,14 @@ class AgreementEndSchema(Schema):
     version = fields.Int(required=True, strict=True)
 
 
-class RunCreateSchema(Schema):
+class PaymentRunCreateSchema(Schema):
     class Meta:
         unknown = RAISE
 
     period_end = fields.Date(required=True)
 
 
-class RunSchema(Schema):
+class PaymentRunSchema(Schema):
     id = fields.Int()
     period_end = fields.Date()
     status = fields.Str()
@@ -192,11 +192,11 @@ def finance_provider_update(provider_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.delete("/finance/providers/<int:provider_id>")
 @requires(Permission.FINANCE)
-@documented("Delete a provider that has no agreements (otherwise make it inactive)", body=VersionSchema,
+@documented("Delete a provider that has no agreements (otherwise make it inactive)", body=ProviderVersionSchema,
             status=204)
 def finance_provider_delete(provider_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
-    data = load(VersionSchema(), _body())
+    data = load(ProviderVersionSchema(), _body())
     providers.delete_provider(session, provider_id, version=data["version"])
     audit.record(session, current_actor(), "delete", record_type="finance_provider", record_id=provider_id)
     session.commit()
@@ -244,7 +244,7 @@ def finance_agreement(agreement_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
     agreement = agreements.get_agreement(session, agreement_id)
     return AgreementSchema().dump(agreement) | {
-        "schedule": LineSchema(many=True).dump(schedule.lines_for(session, agreement.id)),
+        "schedule": ScheduleLineSchema(many=True).dump(schedule.lines_for(session, agreement.id)),
         "schedule_summary": schedule.schedule_summary(session, agreement.id)}
 
 
@@ -268,33 +268,33 @@ def finance_agreement_end(agreement_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.get("/finance/payment-runs")
 @requires(Permission.FINANCE)
-@documented("List payment runs", response=RunSchema(many=True), query={"limit": "max 200", "offset": ""})
+@documented("List payment runs", response=PaymentRunSchema(many=True), query={"limit": "max 200", "offset": ""})
 def finance_runs():  # type: ignore[no-untyped-def]
     limit, offset = _page()
     rows, total = runs.list_runs(db_session(), limit=limit, offset=offset)
-    return {"items": RunSchema(many=True).dump(rows), "total": total}
+    return {"items": PaymentRunSchema(many=True).dump(rows), "total": total}
 
 
 @blueprint.post("/finance/payment-runs")
 @requires(Permission.FINANCE)
 @documented("Collect due payments up to period_end and export them (each payment exported exactly once)",
-            body=RunCreateSchema, response=RunSchema, status=201)
+            body=PaymentRunCreateSchema, response=PaymentRunSchema, status=201)
 def finance_run_create():  # type: ignore[no-untyped-def]
     session = db_session()
-    data = load(RunCreateSchema(), _body())
+    data = load(PaymentRunCreateSchema(), _body())
     now = _now()
     run = runs.create_run(session, period_end=data["period_end"], created_by=current_actor().username,
                           today=local_date(now), now=now)
     audit.record(session, current_actor(), "export", record_type="finance_payment_run", record_id=run.id)
     session.commit()
-    return RunSchema().dump(run), 201
+    return PaymentRunSchema().dump(run), 201
 
 
 @blueprint.get("/finance/payment-runs/<int:run_id>")
 @requires(Permission.FINANCE)
-@documented("A payment run", response=RunSchema)
+@documented("A payment run", response=PaymentRunSchema)
 def finance_run(run_id: int):  # type: ignore[no-untyped-def]
-    return RunSchema().dump(runs.get_run(db_session(), run_id))
+    return PaymentRunSchema().dump(runs.get_run(db_session(), run_id))
 
 
 @blueprint.get("/finance/payment-runs/<int:run_id>/file")
