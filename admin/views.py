@@ -29,4 +29,5 @@ from admin import (  # noqa: E402,F401
     library_views,
     migrate_views,
     settings_views,
+    simulation_views,
 )

@@ -18,6 +18,7 @@ ACTION_LABELS = {
     "approved": "Approved", "sent_back": "Sent back for changes", "published": "Published",
     "withdrawn": "Withdrew the draft", "rollback_started": "Started a roll back",
     "migrated": "Migrated instances", "retired": "Retired a version", "reinstated": "Reinstated a version",
+    "scenario_saved": "Saved a regression scenario", "scenario_deleted": "Deleted a regression scenario",
 }
 
 

@@ -76,3 +76,19 @@ class CouncilSetting(Base):
     value: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessScenario(Base):
+    """A saved simulation of a process: steps, starting data and the outcome it reached. Every later version
+    must reach the same outcome before it can be submitted or published."""
+
+    __tablename__ = "process_scenario"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    steps_json: Mapped[str] = mapped_column(Text)
+    start_data_json: Mapped[str] = mapped_column(Text)
+    expected_json: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

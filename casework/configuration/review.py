@@ -4,6 +4,7 @@ Rules:
 - only a draft without errors (the engine's full validation) can be submitted;
 - the person who submitted a draft (or last changed it) can neither approve nor publish it;
 - the content is frozen from submission; what is published is exactly what was approved (hash checked);
+- every saved regression scenario of the process must still reach its outcome (submit and publish);
 - a roll back starts a new draft from an earlier version, which goes through the same review.
 """
 
@@ -48,6 +49,7 @@ def submit(session: Session, draft: ProcessDraft, *, actor: str, reason: str | N
     if not check.ok:
         raise ProblemsFound(f"The draft has {len(check.errors)} problem(s) to fix before it can be reviewed",
                             check.errors)
+    _check_scenarios(session, draft, engine)
     draft.status = IN_REVIEW
     draft.submitted_by, draft.submitted_at = actor, utcnow()
     draft.approved_by = draft.approved_at = draft.approved_hash = None
@@ -55,6 +57,14 @@ def submit(session: Session, draft: ProcessDraft, *, actor: str, reason: str | N
     record(session, process_key=draft.process_key, action="submitted", actor=actor, reason=reason,
            draft_id=draft.id, details={"content_hash": check.bundle.content_hash})
     return draft
+
+
+def _check_scenarios(session: Session, draft: ProcessDraft, engine) -> None:
+    from casework.configuration.simulation import check_scenarios
+
+    failures = check_scenarios(session, draft.process_key, files_of(draft), engine)
+    if failures:
+        raise ProblemsFound(f"{len(failures)} regression scenario(s) no longer pass", failures)
 
 
 def _not_the_author(draft: ProcessDraft, actor: str, doing: str) -> None:
@@ -108,6 +118,7 @@ def publish(session: Session, draft: ProcessDraft, *, actor: str, reason: str | 
         raise ProblemsFound(str(exc), [str(exc)]) from None
     if bundle.content_hash != draft.approved_hash:
         raise Conflict("The draft's content is not what was approved; send it back and review it again")
+    _check_scenarios(session, draft, engine)
     if bundle.process_key != draft.process_key:
         raise Invalid(f"The model's main process is {bundle.process_key!r} but this draft is for "
                       f"{draft.process_key!r}: change the process id in the model, or import it as a new process")

@@ -1,4 +1,4 @@
-"""configurator workshop: process drafts, change log, council settings
+"""configurator workshop: process drafts, change log, regression scenarios, council settings
 
 Revision ID: 0006_admin
 Revises: 0005_security
@@ -59,6 +59,19 @@ def upgrade():
     op.create_index("ix_process_change_draft_id", "process_change", ["draft_id"])
     op.create_index("ix_process_change_key_at", "process_change", ["process_key", "at"])
     op.create_table(
+        "process_scenario",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("process_key", sa.String(200), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("steps_json", sa.Text(), nullable=False),
+        sa.Column("start_data_json", sa.Text(), nullable=False),
+        sa.Column("expected_json", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(200), nullable=False),
+        _ts("created_at", nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_process_scenario"),
+    )
+    op.create_index("ix_process_scenario_process_key", "process_scenario", ["process_key"])
+    op.create_table(
         "council_setting",
         sa.Column("key", sa.String(100), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
@@ -70,6 +83,8 @@ def upgrade():
 
 def downgrade():
     op.drop_table("council_setting")
+    op.drop_index("ix_process_scenario_process_key", table_name="process_scenario")
+    op.drop_table("process_scenario")
     op.drop_index("ix_process_change_key_at", table_name="process_change")
     op.drop_index("ix_process_change_draft_id", table_name="process_change")
     op.drop_table("process_change")

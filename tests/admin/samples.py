@@ -84,3 +84,47 @@ xmlns:acme="http://acme.example/bpmn" id="Defs_{key}" targetNamespace="http://ca
 def triage_files(**kw) -> dict:
     return {"bpmn": {"triage.bpmn": triage_bpmn(**kw)}, "dmn": {},
             "forms": {"triage.schema.json": json.dumps(FORM, indent=2)}}
+
+
+def waiting_bpmn(*, wait: str = '"P2D"', key: str = "followup") -> str:
+    """Triage, then wait (a timer), then a review: for simulations."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" \
+xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Defs_{key}" \
+targetNamespace="http://casework.test/bpmn">
+  <bpmn:process id="{key}" name="Follow-up" isExecutable="true">
+    <bpmn:laneSet id="LaneSet_1">
+      <bpmn:lane id="Lane_1" name="practitioner">
+        <bpmn:flowNodeRef>Task_triage</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>Task_review</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="StartEvent_1" />
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_triage" />
+    <bpmn:userTask id="Task_triage" name="Triage">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="triage.schema.json" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_triage" targetRef="Timer_wait" />
+    <bpmn:intermediateCatchEvent id="Timer_wait" name="Wait">
+      <bpmn:timerEventDefinition id="TimerDef_1">
+        <bpmn:timeDuration>{wait}</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="Flow_3" sourceRef="Timer_wait" targetRef="Task_review" />
+    <bpmn:userTask id="Task_review" name="Review">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="triage.schema.json" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="Flow_4" sourceRef="Task_review" targetRef="EndEvent_1" />
+    <bpmn:endEvent id="EndEvent_1" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def waiting_files(**kw) -> dict:
+    return {"bpmn": {"followup.bpmn": waiting_bpmn(**kw)}, "dmn": {},
+            "forms": {"triage.schema.json": json.dumps(FORM, indent=2)}}
