@@ -138,3 +138,24 @@ def test_invalid_assessment_is_refused_with_field_errors(start):
     with pytest.raises(AssertionError, match="invalid test data"):
         j.submit("needs_assessment", bad, SW)
     assert j.open_tasks() == ["needs_assessment"]
+
+
+def test_care_plan_and_payment_authorisation_together(start, wf, connection, clock, finance_session):
+    """Services arranged -> a payment authorisation for the same case -> its decision reaches the care plan.
+    The application does the two hand-overs the engine does not route yet (thrown messages)."""
+    from tests.finance.factories import create_person, create_provider
+    from tests.processes.conftest import Journey, bundle_for
+
+    create_provider(finance_session, reference="SUP-PROC1")
+    person = create_person(finance_session)
+    j = planned(start)
+    wf.publish(connection, bundle_for("payment_authorisation"), "configurator")
+    pay = Journey(wf, connection, clock, wf.start(connection, "payment_authorisation", KEY,
+                                                  {"person_id": person.id}, SW).instance_id)
+    pay.submit("prepare_payment_request", sample("payment-request"), SW)
+    pay.submit("approve_team_manager", sample("payment-approval"), TM)
+    pay.submit("set_up_payment_schedule", sample("payment-schedule-setup"), "fin.fay")
+    assert pay.status() == "completed"
+    outcome = pay.data()
+    payment_decided(j, outcome["payment_outcome"])
+    assert j.data()["review_due_date"] == "2027-01-29" and j.status() == "running"
