@@ -169,3 +169,32 @@ def test_modeller_editing_needs_no_csp_exception(journey: Journey, live_server: 
     assert page.evaluate("() => window.__violations") == []
     assert "Triage the referral now" in saved_files(s["draft"])["bpmn"]["triage.bpmn"]
     journey.check("modeller after editing")
+
+
+@pytest.mark.browser
+def test_admin_pages_are_accessible(journey: Journey, live_server: LiveServer) -> None:
+    """axe (WCAG 2.2 AA) and CSP on every admin page type, including the live form preview and a simulation."""
+    from tests.admin.samples import waiting_files
+
+    s = seed(live_server, lambda key: waiting_files(key=key), "a11y")
+    page = journey.page
+    journey.sign_in(s["author"])
+    for path, label in ((f"/admin/drafts/{s['draft']}", "draft"), ("/admin/processes", "library"),
+                        ("/admin/processes/new", "new process"), ("/admin/import", "import"),
+                        ("/admin/settings", "settings"),
+                        (f"/admin/drafts/{s['draft']}/files/forms/triage.schema.json", "edit as text")):
+        journey.goto(path)
+        journey.check(label)
+    journey.goto(f"/admin/drafts/{s['draft']}/form?form=triage")
+    page.get_by_label("JSON Schema (Draft 2020-12)").fill(
+        '{"type": "object", "properties": {"child_name": {"type": "string", "title": "Child\'s name"}}}')
+    expect(page.locator("#form-preview")).to_contain_text("Child's name")
+    journey.check("form editor live preview")
+    journey.goto(f"/admin/drafts/{s['draft']}/simulate")
+    page.locator("#data-Task_triage").fill('{"decision": "accept"}')
+    page.get_by_role("button", name="Complete Triage").click()
+    expect(page.locator("#timers")).to_contain_text("Timer_wait")
+    page.get_by_label("Days forward").fill("3")
+    page.get_by_role("button", name="Move the clock forward").click()
+    expect(page.locator('[data-task="Task_review"]')).to_have_count(1)
+    journey.check("simulation")
