@@ -159,3 +159,12 @@ def test_care_plan_and_payment_authorisation_together(start, wf, connection, clo
     outcome = pay.data()
     payment_decided(j, outcome["payment_outcome"])
     assert j.data()["review_due_date"] == "2027-01-29" and j.status() == "running"
+
+
+def test_late_needs_assessment_escalates_to_the_team_manager(start):
+    j = start("care_and_support_plan", KEY, referral_date="2026-11-02")
+    assert j.fire_timers(london(2026, 11, 30, 23, 0)) == 0
+    assert j.fire_timers(datetime(2026, 12, 1, 0, 1, tzinfo=UTC)) == 1
+    assert j.item("review_overdue_needs_assessment")["role"] == "team_manager"
+    j.submit("needs_assessment", sample("care-act-needs-assessment"), SW)
+    assert j.open_tasks() == ["draft_care_plan", "review_overdue_needs_assessment"]

@@ -117,3 +117,16 @@ def test_invalid_assessment_is_refused_with_field_errors(start):
     with pytest.raises(AssertionError, match="invalid test data"):
         j.submit("complete_assessment", bad, SW)
     assert j.open_tasks() == ["complete_assessment"]
+
+
+def test_child_not_seen_in_time_escalates_to_the_team_manager(start):
+    j = allocated(start)
+    assert j.fire_timers(london(2026, 11, 9, 23, 0)) == 0
+    assert j.fire_timers(datetime(2026, 11, 10, 0, 1, tzinfo=UTC)) == 1
+    assert j.item("review_overdue_child_seen")["role"] == "team_manager"
+    j.submit("record_child_seen", sample("child-seen", child_seen_date="2026-11-10"), SW)
+    j.submit("complete_assessment", sample("single-assessment"), SW)
+    j.submit("authorise_assessment", sample("assessment-authorisation"), MANAGER)
+    assert j.status() == "running"  # the escalation is part of the assessment: the manager closes it
+    j.submit("review_overdue_child_seen", sample("overdue-escalation"), MANAGER)
+    assert j.status() == "completed"
