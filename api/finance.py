@@ -85,6 +85,14 @@ class AgreementEndSchema(Schema):
     version = fields.Int(required=True, strict=True)
 
 
+class AgreementCancelSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+    version = fields.Int(required=True, strict=True)
+
+
 class PaymentRunCreateSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -258,6 +266,21 @@ def finance_agreement_end(agreement_id: int):  # type: ignore[no-untyped-def]
     agreement = agreements.get_agreement(session, agreement_id)
     outcome = agreements.end(session, agreement, end_date=data["end_date"], reason=data["reason"],
                              version=data["version"], now=_now())
+    audit.record(session, current_actor(), "update", record_type="finance_agreement", record_id=agreement.id,
+                 person_id=agreement.person_id, fields=["end_date", "status"], reason=data["reason"])
+    session.commit()
+    return AgreementSchema().dump(agreement) | outcome
+
+
+@blueprint.post("/finance/agreements/<int:agreement_id>/cancel")
+@requires(Permission.FINANCE)
+@documented("Cancel an authorised agreement: every payment not yet exported is stopped",
+            body=AgreementCancelSchema, response=AgreementSchema)
+def finance_agreement_cancel(agreement_id: int):  # type: ignore[no-untyped-def]
+    session = db_session()
+    data = load(AgreementCancelSchema(), _body())
+    agreement = agreements.get_agreement(session, agreement_id)
+    outcome = agreements.cancel(session, agreement, reason=data["reason"], version=data["version"], now=_now())
     audit.record(session, current_actor(), "update", record_type="finance_agreement", record_id=agreement.id,
                  person_id=agreement.person_id, fields=["end_date", "status"], reason=data["reason"])
     session.commit()

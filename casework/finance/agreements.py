@@ -123,26 +123,48 @@ def _resolve(session: Session, values: dict[str, Any]) -> tuple[Person, Case | N
     return person, case, provider
 
 
-def request_agreement(session: Session, data: dict[str, Any], *, now: datetime | None = None) -> Agreement:
-    """Record a requested agreement (status requested). Returns it with id, reference and costs."""
+def _fields(session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    """Validated agreement columns from request data (raises Invalid before anything is written)."""
     values = load(AgreementInput(), data, "Check the agreement details")
     person, case, provider = _resolve(session, values)
     st = SERVICE_TYPES[values["service_type"]]
     kind = agreement_kind(values)
+    return {
+        "kind": kind, "cost_code": values.get("cost_code"), "person_id": person.id,
+        "case_id": case.id if case else None, "provider_id": provider.id if provider else None,
+        "payee_reference": values.get("payee_reference"), "service_type": st.code,
+        "unit": values.get("unit") or ("item" if kind == "one_off" else st.default_unit),
+        "unit_cost_pence": values["unit_cost_pence"], "units_per_week": Decimal(values["units_per_week"]),
+        "start_date": values["start_date"],
+        "end_date": values["start_date"] if kind == "one_off" else values.get("end_date"),
+        "process_instance_id": values.get("process_instance_id"), "requested_by": values.get("requested_by"),
+    }
+
+
+def request_agreement(session: Session, data: dict[str, Any], *, now: datetime | None = None) -> Agreement:
+    """Record a requested agreement (status requested). Returns it with id, reference and costs."""
+    fields_ = _fields(session, data)
     now = now or utcnow()
-    agreement = Agreement(
-        kind=kind, cost_code=values.get("cost_code"), person_id=person.id, case_id=case.id if case else None,
-        provider_id=provider.id if provider else None, payee_reference=values.get("payee_reference"),
-        service_type=st.code, unit=values.get("unit") or st.default_unit,
-        unit_cost_pence=values["unit_cost_pence"], units_per_week=Decimal(values["units_per_week"]),
-        start_date=values["start_date"],
-        end_date=values["start_date"] if kind == "one_off" else values.get("end_date"),
-        status=AgreementStatus.REQUESTED, process_instance_id=values.get("process_instance_id"),
-        requested_by=values.get("requested_by"), created_at=now, updated_at=now,
-    )
+    agreement = Agreement(**fields_, status=AgreementStatus.REQUESTED, created_at=now, updated_at=now)
     session.add(agreement)
     session.flush()
     agreement.reference = f"SA-{agreement.id:07d}"
+    session.flush()
+    return agreement
+
+
+def revise(session: Session, agreement: Agreement, data: dict[str, Any], *, now: datetime | None = None
+           ) -> Agreement:
+    """Replace the details of a still-requested agreement (a request returned for changes and sent again)."""
+    if agreement.status != AgreementStatus.REQUESTED:
+        raise Conflict(f"Agreement {agreement.reference} is {agreement.status}; only a requested agreement can be "
+                       "changed", code="agreement_state")
+    fields_ = _fields(session, data)
+    for key, value in fields_.items():
+        if key in ("process_instance_id", "requested_by") and value is None:
+            continue
+        setattr(agreement, key, value)
+    _touch(agreement, now or utcnow())
     session.flush()
     return agreement
 
@@ -227,6 +249,27 @@ def end(session: Session, agreement: Agreement, *, end_date: date, reason: str, 
     _touch(agreement, now)
     session.flush()
     return schedule.apply_end_date(session, agreement)
+
+
+def cancel(session: Session, agreement: Agreement, *, reason: str, version: int | None = None,
+           now: datetime | None = None) -> dict[str, int]:
+    """Stop every payment of an authorised agreement that has not been exported yet (e.g. a one-off payment
+    not yet paid, or a package that never started). The end date becomes the last day already paid (or the
+    start date), so no new lines are generated."""
+    if version is not None:
+        check_version(agreement, version)
+    if agreement.status not in AgreementStatus.PAYABLE:
+        raise Conflict(f"Agreement {agreement.reference} is {agreement.status}; only an authorised agreement can "
+                       "be cancelled", code="agreement_state")
+    if not reason or not reason.strip():
+        raise Invalid("Give the reason for cancelling", details={"reason": "Enter the reason"})
+    paid_until = schedule.last_exported_day(session, agreement.id)
+    agreement.end_date = max(agreement.start_date, paid_until) if paid_until else agreement.start_date
+    agreement.status = AgreementStatus.ENDED
+    agreement.decision_reason = f"Cancelled: {reason.strip()}"
+    _touch(agreement, now or utcnow())
+    session.flush()
+    return {"cancelled_lines": schedule.cancel_pending(session, agreement.id), "overpaid_pence": 0}
 
 
 def list_agreements(session: Session, *, person_id: int | None = None, provider_id: int | None = None,

@@ -123,13 +123,14 @@ def _details(session: Session, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def request_agreement(params: dict[str, Any]) -> dict[str, Any]:
-    """Record the requested agreement (idempotent per process instance) and return its costs for the DMN."""
+    """Record the requested agreement and return its costs. With a process_instance_id that already has a
+    requested agreement, that one is updated (a request returned for changes and sent again)."""
     session = current_session()
     with _unit(session):
         if params.get("process_instance_id") is not None:
             existing = agreements.find_by_instance(session, int(params["process_instance_id"]))
-            if existing is not None and existing.status == "requested":
-                return _result(existing)
+            if existing is not None and existing.status == "requested":  # sent again after changes
+                return _result(agreements.revise(session, existing, _details(session, params)))
         return _result(agreements.request_agreement(session, _details(session, params)))
 
 
@@ -170,8 +171,11 @@ def end_agreement(params: dict[str, Any]) -> dict[str, Any]:
     session = current_session()
     with _unit(session):
         agreement = _agreement_for(session, params)
-        outcome = agreements.end(session, agreement, end_date=date.fromisoformat(params["end_date"]),
-                                 reason=params["reason"])
+        if params.get("end_date"):
+            outcome = agreements.end(session, agreement, end_date=date.fromisoformat(params["end_date"]),
+                                     reason=params["reason"])
+        else:
+            outcome = agreements.cancel(session, agreement, reason=params["reason"])
         return _result(agreement) | outcome
 
 
@@ -229,8 +233,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                                                    "rejected_by": {"type": "string"}},
         "required": ["reason"], "additionalProperties": False, **_ONE_TARGET},
     "finance.end_agreement": {
-        "type": "object", "properties": _TARGET | {"end_date": _DATE, "reason": {"type": "string", "minLength": 1}},
-        "required": ["end_date", "reason"], "additionalProperties": False, **_ONE_TARGET},
+        "type": "object", "properties": _TARGET | {"end_date": {"anyOf": [_DATE, {"type": "null"}]},
+                                                   "reason": {"type": "string", "minLength": 1}},
+        "required": ["reason"], "additionalProperties": False, **_ONE_TARGET},
     "finance.calculate_cost": {
         "type": "object", "properties": {"unit_cost_pence": {"type": "integer", "minimum": 0},
                                          "units_per_week": _UNITS, "service_type": {"type": "string"},

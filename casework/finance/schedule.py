@@ -138,6 +138,24 @@ def apply_end_date(session: Session, agreement: Agreement) -> dict[str, int]:
     return {"cancelled_lines": cancelled, "overpaid_pence": overpaid}
 
 
+def last_exported_day(session: Session, agreement_id: int) -> date | None:
+    return session.scalar(select(func.max(ScheduleLine.period_end)).where(
+        ScheduleLine.agreement_id == agreement_id, ScheduleLine.status == LineStatus.EXPORTED))
+
+
+def cancel_pending(session: Session, agreement_id: int) -> int:
+    """Cancel every line of the agreement not yet taken by a payment run (a concurrent run keeps its own)."""
+    count = session.execute(
+        update(ScheduleLine)
+        .where(ScheduleLine.agreement_id == agreement_id, ScheduleLine.status == LineStatus.PENDING,
+               ScheduleLine.payment_run_id.is_(None))
+        .values(status=LineStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0
+    session.expire_all()
+    return count
+
+
 def schedule_summary(session: Session, agreement_id: int) -> dict[str, int]:
     rows = session.execute(select(ScheduleLine.status, func.count(), func.coalesce(func.sum(
         ScheduleLine.amount_pence), 0)).where(ScheduleLine.agreement_id == agreement_id)

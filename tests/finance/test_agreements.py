@@ -199,3 +199,41 @@ def test_list_filters(session):
     assert [r.id for r in rows] == [b.id]
     assert session.scalar(select(func.count()).select_from(ScheduleLine)
                           .where(ScheduleLine.agreement_id == b.id)) == 0
+
+
+def test_explicit_one_off_kind_defaults_the_unit_to_item(session):
+    a = create_agreement(session, service_type="home_care", kind="one_off", unit_cost_pence=5000,
+                         units_per_week="3", start_date=date(2026, 1, 7))
+    assert (a.kind, a.unit, a.end_date, a.weekly_cost_pence) == ("one_off", "item", date(2026, 1, 7), 15_000)
+
+
+def test_cancel_stops_every_payment_not_yet_exported(session):
+    one_off = create_agreement(session, service_type="one_off", unit_cost_pence=45_000, units_per_week="1",
+                               start_date=date(2026, 1, 14))
+    assert agreements.cancel(session, one_off, reason="Bought by the family", version=one_off.version) == {
+        "cancelled_lines": 1, "overpaid_pence": 0}
+    assert one_off.status == "ended" and one_off.decision_reason == "Cancelled: Bought by the family"
+    assert [ln.status for ln in schedule.lines_for(session, one_off.id)] == ["cancelled"]
+
+    open_ended = create_agreement(session, start_date=MON, today=MON)
+    with pytest.raises(Invalid):
+        agreements.cancel(session, open_ended, reason=" ")
+    agreements.cancel(session, open_ended, reason="Never started")
+    assert open_ended.end_date == MON
+    assert schedule.generate(session, open_ended, through=date(2026, 6, 1)) == 0
+    assert {ln.status for ln in schedule.lines_for(session, open_ended.id)} == {"cancelled"}
+    with pytest.raises(Conflict):
+        agreements.cancel(session, create_agreement(session, authorise=False), reason="x")
+
+
+def test_revise_a_requested_agreement(session):
+    a = create_agreement(session, authorise=False, unit_cost_pence=2000, units_per_week="10")
+    agreements.revise(session, a, {"person_id": a.person_id, "provider_id": a.provider_id,
+                                   "service_type": "home_care", "unit_cost_pence": 2100, "units_per_week": "12",
+                                   "start_date": "2026-02-02"})
+    assert (a.unit_cost_pence, a.units_per_week, a.start_date, a.version) == (2100, 12, date(2026, 2, 2), 2)
+    agreements.authorise(session, a, authorised_by="m", today=MON)
+    with pytest.raises(Conflict):
+        agreements.revise(session, a, {"person_id": a.person_id, "provider_id": a.provider_id,
+                                       "service_type": "home_care", "unit_cost_pence": 1, "units_per_week": "1",
+                                       "start_date": "2026-02-02"})

@@ -145,6 +145,18 @@ def test_end_agreement_with_version(client, officer, session):
     assert ended.json["status"] == "ended" and ended.json["cancelled_lines"] == 2
 
 
+def test_cancel_agreement(client, officer, session):
+    a = create_agreement(session, start_date=date(2026, 1, 5), end_date=date(2026, 2, 1))
+    missing = client.post(f"/api/finance/agreements/{a.id}/cancel", headers=officer, json={"version": a.version})
+    assert missing.status_code == 422 and "reason" in missing.json["error"]["details"]
+    done = client.post(f"/api/finance/agreements/{a.id}/cancel", headers=officer,
+                       json={"reason": "Not needed", "version": a.version})
+    assert done.status_code == 200 and done.json["cancelled_lines"] == 4 and done.json["status"] == "ended"
+    stale = client.post(f"/api/finance/agreements/{a.id}/cancel", headers=officer,
+                        json={"reason": "Not needed", "version": done.json["version"] - 1})
+    assert stale.status_code == 409 and stale.json["error"]["code"] == "stale_version"
+
+
 def test_payment_run_create_list_and_download(client, officer, session):
     create_agreement(session, unit_cost_pence=1000, units_per_week="7", start_date=date(2026, 1, 5),
                      end_date=date(2026, 1, 18))

@@ -45,6 +45,8 @@ def test_request_authorise_reject_through_connectors(session):
         assert requested["status"] == "requested" and requested["weekly_cost_pence"] == 32_900
         assert requested["annual_cost_pence"] == 32_900 * 52
         assert connectors.request_agreement(details) == requested  # idempotent per process instance
+        revised = connectors.request_agreement(details | {"units_per_week": "15"})  # returned for changes
+        assert revised["agreement_id"] == requested["agreement_id"] and revised["weekly_cost_pence"] == 35_250
         done = connectors.authorise_agreement({"process_instance_id": 4242, "authorised_by": "jo.manager"})
         assert done["status"] == "authorised" and done["agreement_id"] == requested["agreement_id"]
         other = connectors.request_agreement(details | {"process_instance_id": 4343})
@@ -54,6 +56,10 @@ def test_request_authorise_reject_through_connectors(session):
         ended = connectors.end_agreement({"agreement_id": done["agreement_id"], "end_date": "2026-01-07",
                                           "reason": "Moved"})
         assert ended["status"] == "ended" and ended["cancelled_lines"] == 1
+        again = connectors.request_agreement(details | {"process_instance_id": 4444})
+        connectors.authorise_agreement({"agreement_id": again["agreement_id"], "authorised_by": "jo.manager"})
+        cancelled = connectors.end_agreement({"process_instance_id": 4444, "reason": "Not needed"})
+        assert cancelled["status"] == "ended" and cancelled["cancelled_lines"] == 2
     assert _count(session, ScheduleLine) >= 2
 
 

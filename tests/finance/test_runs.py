@@ -102,6 +102,16 @@ def test_cancelled_agreement_stops_future_lines_and_reports_overpayment(session)
     assert {ln.status for ln in schedule.lines_for(session, a.id)} == {"exported", "cancelled"}
 
 
+def test_cancel_after_some_payments_keeps_them_and_stops_the_rest(session):
+    a = create_agreement(session, unit_cost_pence=1000, units_per_week="7", start_date=MON, today=MON)
+    paid = _run(session, date(2026, 1, 18))
+    assert paid.line_count == 2
+    outcome = agreements.cancel(session, a, reason="Provider closed")
+    assert outcome["cancelled_lines"] == 3 and a.end_date == date(2026, 1, 18)
+    assert _run(session, date(2026, 3, 1)).line_count == 0
+    assert [ln.status for ln in schedule.lines_for(session, a.id)] == ["exported"] * 2 + ["cancelled"] * 3
+
+
 def test_requested_and_rejected_agreements_are_not_paid(session):
     requested = create_agreement(session, start_date=MON, authorise=False)
     rejected = create_agreement(session, start_date=MON, authorise=False)
