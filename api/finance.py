@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, current_app, request
 from marshmallow import RAISE, Schema, fields, validate
+from sqlalchemy.exc import OperationalError
 
 from api import blueprint
 from api.openapi import documented
@@ -306,8 +307,14 @@ def finance_run_create():  # type: ignore[no-untyped-def]
     session = db_session()
     data = load(PaymentRunCreateSchema(), _body())
     now = _now()
-    run = runs.create_run(session, period_end=data["period_end"], created_by=current_actor().username,
-                          today=local_date(now), now=now)
+    try:
+        run = runs.create_run(session, period_end=data["period_end"], created_by=current_actor().username,
+                              today=local_date(now), now=now)
+    except OperationalError as exc:
+        conflict = runs.busy_conflict(exc)
+        if conflict is None:
+            raise
+        raise conflict from None
     audit.record(session, current_actor(), "export", record_type="finance_payment_run", record_id=run.id)
     session.commit()
     return PaymentRunSchema().dump(run), 201

@@ -23,6 +23,8 @@ def finance() -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True),
               help="Where to write the CSV file.")
 def run_command(period_end, out: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
     from casework import audit
     from casework.cli import _app, _describe
     from casework.db import utcnow
@@ -30,7 +32,7 @@ def run_command(period_end, out: str) -> None:  # type: ignore[no-untyped-def]
     from casework.extensions import database
     from casework.finance.common import local_date
     from casework.finance.money import format_pounds
-    from casework.finance.runs import create_run
+    from casework.finance.runs import busy_conflict, create_run
 
     app = _app()
     now = utcnow()
@@ -40,6 +42,11 @@ def run_command(period_end, out: str) -> None:  # type: ignore[no-untyped-def]
             audit.record(session, None, "export", record_type="finance_payment_run", record_id=run.id,
                          reason="casework finance run")
             run_id, text, count, total = run.id, run.file_content or "", run.line_count, run.total_pence
+    except OperationalError as exc:
+        conflict = busy_conflict(exc)
+        if conflict is None:
+            raise
+        raise click.ClickException(str(conflict)) from None
     except DomainError as exc:
         raise click.ClickException(_describe(exc)) from None
     _write(out, text)

@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from casework.db import utcnow
-from casework.errors import Invalid, NotFound
+from casework.errors import Conflict, Invalid, NotFound
 from casework.finance import export, schedule
 from casework.finance.codes import LineStatus
 from casework.finance.models import Agreement, PaymentRun, ScheduleLine
@@ -63,6 +64,16 @@ def create_run(session: Session, *, period_end: date, created_by: str | None, to
     run.status = "exported"
     session.flush()
     return run
+
+
+def busy_conflict(exc: OperationalError) -> Conflict | None:
+    """SQLite allows one writer: a run started while another is writing gets 'database is locked'.
+    Returns the 409 to raise instead (None for any other database error)."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "locked" in text or "busy" in text:
+        return Conflict("Another payment run (or other change) is being saved; try again in a moment",
+                        code="run_in_progress")
+    return None
 
 
 def get_run(session: Session, run_id: int) -> PaymentRun:

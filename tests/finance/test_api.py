@@ -182,6 +182,19 @@ def test_payment_run_create_list_and_download(client, officer, session):
     assert audited == [("export", None), ("export", "downloaded again"), ("export", "downloaded again")]
 
 
+def test_a_locked_database_during_a_run_is_a_409(client, officer, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from casework.finance import runs
+
+    def locked(*_a, **_k):
+        raise OperationalError("UPDATE finance_schedule_line", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(runs, "create_run", locked)
+    response = client.post("/api/finance/payment-runs", headers=officer, json={"period_end": "2026-01-18"})
+    assert response.status_code == 409 and response.json["error"]["code"] == "run_in_progress"
+
+
 def test_openapi_documents_finance_routes(client):
     paths = client.get("/api/openapi.json").json["paths"]
     assert {"/api/finance/providers", "/api/finance/providers/{provider_id}", "/api/finance/agreements",
