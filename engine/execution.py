@@ -21,7 +21,7 @@ from engine.pruning import prune
 from engine.schema import incident
 from engine.scripting import ConnectorFailure
 from engine.spiff_support import dump_state, load_state, use_clock
-from engine.store import load_instance_row, save_instance
+from engine.store import insert_instance, load_instance_row, save_instance
 
 LIVE_STATUSES = ("running", "error", "suspended")
 RECORDED_TYPES = ("ScriptTask", "ServiceTask", "BusinessRuleTask", "CallActivity", "SubWorkflowTask",
@@ -55,6 +55,7 @@ class InstanceRun:
         self.events = EventBuffer(engine.config.hooks)
         self.incidents: list[int] = []
         self.closed: dict[str, str] = {}
+        self.definition: dict | None = None  # set for a new instance (inserted on save)
         live = not fresh and row.get("status") in LIVE_STATUSES
         self.before = engine.projector.snapshot(row, workflow if live else None)
 
@@ -126,8 +127,16 @@ class InstanceRun:
             backoff = spec_backoff if spec_backoff is not None else (connector.backoff_seconds if connector else 30)
         self.open_incident(task, kind, message[:4000], retries=retries, backoff=backoff, attempts=self.attempts)
 
+    def ensure_row(self) -> None:
+        """A new instance is inserted when it is saved; insert it early when a row must point at it."""
+        if self.row["id"] is None:
+            self.row["id"] = insert_instance(self.conn, definition=self.definition,
+                                             business_key=self.row["business_key"], state="{}", status="running",
+                                             actor=self.actor, now=self.now)
+
     def open_incident(self, task, kind: str, message: str, *, retries: int = 0, backoff: int = 0,
                       attempts: int = 1) -> int:
+        self.ensure_row()
         auto = attempts <= retries
         next_retry = self.now + timedelta(seconds=backoff * (2 ** (attempts - 1))) if auto else None
         inc_id = self.conn.execute(insert(incident).values(
@@ -168,8 +177,14 @@ class InstanceRun:
         if status == "completed" and not was_completed:
             self.event("instance_completed", data=None, actor="engine")
         state = dump_state(self.workflow)
-        version = save_instance(self.conn, self.row, state=state, status=status, now=self.now,
-                                definition_id=definition_id)
+        if self.row["id"] is None:  # a new instance: one INSERT with its first state
+            self.row["id"] = insert_instance(self.conn, definition=self.definition,
+                                             business_key=self.row["business_key"], state=state, status=status,
+                                             actor=self.actor, now=self.now)
+            version = 1
+        else:
+            version = save_instance(self.conn, self.row, state=state, status=status, now=self.now,
+                                    definition_id=definition_id)
         return self.finish(status, version)
 
     def finish(self, status: str, version: int) -> OperationResult:
@@ -179,7 +194,7 @@ class InstanceRun:
                                                closed=self.closed, problems=problems)
         for problem in problems:  # e.g. a dueDate expression that failed: the work item exists without it
             self.event("work_item_property_failed", data=problem, actor="engine")
-        events = self.events.flush(self.conn)
+        events = self.events.flush(self.conn, self.row["id"])
         self.row["version"] = version
         self.row["status"] = status
         return OperationResult(instance_id=self.row["id"], status=status, version=version, work_items=new_items,

@@ -51,9 +51,13 @@ class EventBuffer:
             "task_title": task_title, "actor": actor, "at": at, "data": to_json(data),
         })
 
-    def flush(self, conn) -> list[dict]:
+    def flush(self, conn, instance_id: int | None = None) -> list[dict]:
         if not self.rows:
             return []
+        if instance_id is not None:  # events of a new instance were recorded before it had an id
+            for row in self.rows:
+                if row["instance_id"] is None:
+                    row["instance_id"] = instance_id
         conn.execute(insert(history_event), self.rows)
         written, self.rows = self.rows, []
         if self.hooks is not None and self.hooks.on_event is not None:

@@ -130,6 +130,7 @@ class MessageService:
             if msg is None:
                 return
             self.catch(run, msg["message_name"], msg["correlation_key"], json.loads(msg["payload"]))
+            run.ensure_row()
             run.conn.execute(update(pending_message).where(pending_message.c.id == msg["id"]).values(
                 status="delivered", delivered_at=run.now, delivered_to=run.row["id"]))
             run.run()

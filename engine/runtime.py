@@ -12,7 +12,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from engine import assignment, incidents, migration
 from engine.calendar import WorkingDayCalendar
@@ -29,7 +29,6 @@ from engine.store import (
     SpecCache,
     busy_is_conflict,
     get_definition,
-    insert_instance,
     list_definitions,
     load_instance_row,
     store_definition,
@@ -38,6 +37,10 @@ from engine.timers import TimerService
 from engine.worklist import WorklistQueries
 
 ACTIVE = ("running", "error")
+_ITEM = select(work_item).where(work_item.c.id == bindparam("wid"))
+_CLOSE_ITEM = (update(work_item).where(work_item.c.id == bindparam("wid"), work_item.c.status == "open")
+               .values(status="closed", completed_by=bindparam("completed_by"),
+                       completed_at=bindparam("completed_at")))
 
 
 def _check_data(data) -> dict:
@@ -123,12 +126,12 @@ class WorkflowEngine(WorklistQueries):
         with use_clock(lambda: now):
             workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
         workflow.task_tree.data.update(data)
-        instance_id = insert_instance(conn, definition=definition, business_key=business_key, state="{}",
-                                      status="running", actor=actor, now=now)
-        row = {"id": instance_id, "business_key": business_key, "status": "running", "version": 1,
+        row = {"id": None, "business_key": business_key, "status": "running", "version": 1,
                "ended_at": None, "content_hash": definition["content_hash"],
-               "definition_id": definition["id"], "definition_version": definition["version"]}
+               "definition_id": definition["id"], "definition_version": definition["version"],
+               "process_key": definition["process_key"]}
         run = InstanceRun(self, conn, row, workflow, actor, fresh=True)
+        run.definition = definition
         run.event("instance_started", data={"process_key": definition["process_key"],
                                             "version": definition["version"], "data": data})
         run.run()
@@ -156,9 +159,7 @@ class WorkflowEngine(WorklistQueries):
         assignment.check_four_eyes(conn, run.row["id"], task.task_spec, actor)
         before = dict(task.data)
         task.set_data(**data)
-        closed = conn.execute(update(work_item).where(work_item.c.id == work_item_id,
-                                                      work_item.c.status == "open")
-                              .values(status="closed", completed_by=actor, completed_at=run.now))
+        closed = conn.execute(_CLOSE_ITEM, {"wid": work_item_id, "completed_by": actor, "completed_at": run.now})
         if closed.rowcount != 1:
             raise Conflict(f"task {work_item_id} was completed by someone else")
         run.closed[item["task_id"]] = actor
@@ -172,7 +173,7 @@ class WorkflowEngine(WorklistQueries):
         return run.save()
 
     def _open_item(self, conn, work_item_id: int) -> dict:
-        item = conn.execute(select(work_item).where(work_item.c.id == work_item_id)).mappings().first()
+        item = conn.execute(_ITEM, {"wid": work_item_id}).mappings().first()
         if item is None:
             raise NotFound(f"work item {work_item_id} not found")
         if item["status"] != "open":

@@ -7,7 +7,7 @@ import json
 import threading
 from collections import OrderedDict
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from engine.errors import Conflict, NotFound
@@ -66,16 +66,24 @@ def store_definition(conn, *, process_key, name, bpmn, dmn, forms, digest, spec,
                              ).mappings().one())
 
 
+_DEF_COLS = [c for c in process_definition.c if c.name not in ("bpmn_xml", "dmn_xml", "forms_json")]
+_LATEST_DEF = (select(*_DEF_COLS).where(process_definition.c.process_key == bindparam("key"),
+                                        process_definition.c.status == "published")
+               .order_by(process_definition.c.version.desc()).limit(1))
+_DEF_VERSION = select(*_DEF_COLS).where(process_definition.c.process_key == bindparam("key"),
+                                        process_definition.c.status == "published",
+                                        process_definition.c.version == bindparam("version"))
+
+
 def get_definition(conn, process_key: str, version: int | None = None) -> dict:
-    q = select(process_definition).where(process_definition.c.process_key == process_key,
-                                         process_definition.c.status == "published")
+    """The published definition (without its files) — the latest one unless ``version`` is given."""
     if version is None:
-        q = q.order_by(process_definition.c.version.desc()).limit(1)
+        row = conn.execute(_LATEST_DEF, {"key": process_key}).mappings().first()
     else:
-        q = q.where(process_definition.c.version == version)
-    row = conn.execute(q).mappings().first()
+        row = conn.execute(_DEF_VERSION, {"key": process_key, "version": version}).mappings().first()
     if row is None:
-        raise NotFound(f"process {process_key!r}" + (f" version {version}" if version else "") + " is not published")
+        which = f" version {version}" if version else ""
+        raise NotFound(f"process {process_key!r}{which} is not published")
     return dict(row)
 
 
@@ -101,23 +109,27 @@ _INSTANCE_COLS = (process_instance, process_definition.c.content_hash, process_d
     "definition_version"))
 
 
+_LOAD = select(*_INSTANCE_COLS).select_from(_INSTANCE_JOIN).where(process_instance.c.id == bindparam("id"))
+_LOAD_FOR_UPDATE = _LOAD.with_for_update(of=process_instance)
+_INSERT = insert(process_instance).returning(process_instance.c.id)
+_SAVE = (update(process_instance)
+         .where(process_instance.c.id == bindparam("b_id"), process_instance.c.version == bindparam("b_version")))
+
+
 def load_instance_row(conn, instance_id: int, *, lock: bool = False) -> dict:
-    q = select(*_INSTANCE_COLS).select_from(_INSTANCE_JOIN).where(process_instance.c.id == instance_id)
-    if lock and conn.dialect.name == "postgresql":
-        q = q.with_for_update(of=process_instance)
-    row = conn.execute(q).mappings().first()
+    q = _LOAD_FOR_UPDATE if lock and conn.dialect.name == "postgresql" else _LOAD
+    row = conn.execute(q, {"id": instance_id}).mappings().first()
     if row is None:
         raise NotFound(f"process instance {instance_id} not found")
     return dict(row)
 
 
 def insert_instance(conn, *, definition, business_key, state, status, actor, now, parent_instance_id=None):
-    return conn.execute(insert(process_instance).values(
-        definition_id=definition["id"], process_key=definition["process_key"], business_key=business_key,
-        status=status, state=state, version=1, started_at=now, updated_at=now,
-        ended_at=now if status in ("completed", "cancelled") else None, started_by=actor,
-        parent_instance_id=parent_instance_id,
-    ).returning(process_instance.c.id)).scalar_one()
+    return conn.execute(_INSERT, {
+        "definition_id": definition["id"], "process_key": definition["process_key"], "business_key": business_key,
+        "status": status, "state": state, "version": 1, "started_at": now, "updated_at": now,
+        "ended_at": now if status in ("completed", "cancelled") else None, "started_by": actor,
+        "parent_instance_id": parent_instance_id}).scalar_one()
 
 
 def save_instance(conn, row: dict, *, state: str, status: str, now, definition_id: int | None = None) -> int:
@@ -127,9 +139,8 @@ def save_instance(conn, row: dict, *, state: str, status: str, now, definition_i
         values["ended_at"] = now
     if definition_id is not None:
         values["definition_id"] = definition_id
-    result = conn.execute(update(process_instance).where(process_instance.c.id == row["id"],
-                                                         process_instance.c.version == row["version"])
-                          .values(**values))
+    result = conn.execute(_SAVE.values({k: bindparam(k) for k in values}),
+                          {"b_id": row["id"], "b_version": row["version"], **values})
     if result.rowcount != 1:
         raise Conflict(f"process instance {row['id']} was changed by someone else; reload and try again",
                        instance_id=row["id"])
