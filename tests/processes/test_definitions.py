@@ -75,3 +75,15 @@ def test_casework_init_publishes_all_five(session, settings):
     report = publish_directory(session, settings, actor="configurator")
     published = [line for line in report if line.startswith("Published")]
     assert len(published) == 5, "\n".join(report)
+
+
+@pytest.mark.parametrize("form", FORM_NAMES)
+def test_form_renders_with_the_workspace_renderer(form):
+    from workspace.forms.model import FormModel
+    from workspace.forms.render import render_fields
+
+    schema = json.loads((FORMS / f"{form}.schema.json").read_text())
+    ui = json.loads((FORMS / f"{form}.uischema.json").read_text())
+    html = str(render_fields(FormModel(schema, ui), SAMPLES[form]))
+    for name in ui["ui:order"]:
+        assert f'name="{name}' in html or f'id="{name}' in html, f"{form}: {name} is not rendered"
