@@ -56,6 +56,7 @@ class InstanceRun:
         self.incidents: list[int] = []
         self.closed: dict[str, str] = {}
         self.definition: dict | None = None  # set for a new instance (inserted on save)
+        self.drain_all = False  # resume: deliver kept messages to existing subscriptions too
         live = not fresh and row.get("status") in LIVE_STATUSES
         self.before = engine.projector.snapshot(row, workflow if live else None)
 

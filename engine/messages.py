@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from sqlalchemy import and_, insert, or_, select, update
 
-from engine.errors import NotFound
+from engine.errors import Conflict, NotFound
 from engine.execution import InstanceRun
 from engine.projection import event_definitions
 from engine.schema import message_subscription, pending_message, process_definition
@@ -47,8 +47,12 @@ class MessageService:
             message_subscription.c.kind == "catch").order_by(message_subscription.c.id)).all()
         instance_ids = list(dict.fromkeys(r.instance_id for r in subs))
         results = []
+        suspended = False
         for instance_id in instance_ids:
             run = InstanceRun.load(self.engine, conn, instance_id, actor, lock=True)
+            if run.row["status"] == "suspended":
+                suspended = True
+                continue
             if run.row["status"] not in ("running", "error"):
                 continue
             if self.catch(run, name, key, payload):
@@ -56,6 +60,11 @@ class MessageService:
                 results.append(run.save())
         if results:
             return results
+        if suspended:  # kept until the instance resumes (or refused under the reject policy)
+            if self.engine.config.unmatched_messages == "reject":
+                raise Conflict(f"the process waiting for message {name!r} ({key!r}) is suspended")
+            self._keep(conn, name, key, payload)
+            return []
         start = self._start_definition_for(conn, name)
         if start is not None:
             result = self.engine._start_definition(conn, start, key or None, {}, actor)
@@ -65,10 +74,13 @@ class MessageService:
             return [run.save()]
         if self.engine.config.unmatched_messages == "reject":
             raise NotFound(f"no process is waiting for message {name!r} with correlation key {key!r}")
+        self._keep(conn, name, key, payload)
+        return []
+
+    def _keep(self, conn, name, key, payload) -> None:
         conn.execute(insert(pending_message).values(message_name=name, correlation_key=key,
                                                     payload=json.dumps(payload), status="pending",
                                                     received_at=self.engine.now()))
-        return []
 
     def _start_definition_for(self, conn, name):
         rows = conn.execute(select(process_definition.c.id, process_definition.c.process_key,
@@ -117,7 +129,9 @@ class MessageService:
                     if isinstance(definition, MessageEventDefinition):
                         wanted.add((definition.name, self.engine.projector.correlation_key(task, run.row)))
             # a message arriving while a subscription already existed was delivered then, not kept
-            wanted -= {(name, key) for name, key, _tid in run.before.subs}
+            # (except while the instance was suspended: resume drains everything)
+            if not run.drain_all:
+                wanted -= {(name, key) for name, key, _tid in run.before.subs}
             if not wanted:
                 return
             cond = or_(*[and_(pending_message.c.message_name == n, pending_message.c.correlation_key == k)

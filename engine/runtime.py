@@ -214,6 +214,7 @@ class WorkflowEngine(WorklistQueries):
         if run.row["status"] != "suspended":
             raise Conflict(f"process instance {instance_id} is not suspended")
         run.row["status"] = "running"
+        run.drain_all = True
         run.event("instance_resumed")
         return run.save()
 

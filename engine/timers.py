@@ -13,7 +13,7 @@ from uuid import UUID
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 
-from engine.errors import Conflict, EngineError
+from engine.errors import Conflict
 from engine.execution import InstanceRun
 from engine.projection import to_utc
 from engine.schema import process_instance, timer
@@ -73,7 +73,7 @@ class TimerService:
         with use_clock(lambda: run.spiff_now):
             try:
                 task.task_spec._update(task)
-            except EngineError as exc:
+            except Exception as exc:  # noqa: BLE001 - e.g. a failing timer expression: an incident, not a crash
                 run._incident_from(exc)
         late = late_ms > self.engine.config.late_timer_seconds * 1000
         done = conn.execute(update(timer).where(timer.c.id == claimed.id, timer.c.status == "waiting").values(

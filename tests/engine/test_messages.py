@@ -82,3 +82,14 @@ def test_unmatched_message_rejected_by_policy(connection, clock):
     with pytest.raises(NotFound):
         eng.deliver_message(connection, "lab_result", "nobody", {})
     assert connection.execute(select(pending_message)).first() is None
+
+
+def test_message_for_a_suspended_instance_waits_for_resume(wf_engine, connection, publish):
+    publish("messages.bpmn")
+    r = wf_engine.start(connection, "messages", "c5", {}, "ann")
+    wf_engine.suspend(connection, r.instance_id, "mgr")
+    assert wf_engine.deliver_message(connection, "lab_result", "c5", {"result": "late"}) == []
+    assert open_items(wf_engine, connection, r.instance_id) == {}
+    wf_engine.resume(connection, r.instance_id, "mgr")
+    assert set(open_items(wf_engine, connection, r.instance_id)) == {"review"}
+    assert wf_engine.get_instance(connection, r.instance_id)["data"]["result"] == "late"
