@@ -28,6 +28,7 @@ from admin import (  # noqa: E402,F401
     form_views,
     library_views,
     migrate_views,
+    people_views,
     settings_views,
     simulation_views,
 )

@@ -198,3 +198,22 @@ def test_admin_pages_are_accessible(journey: Journey, live_server: LiveServer) -
     page.get_by_role("button", name="Move the clock forward").click()
     expect(page.locator('[data-task="Task_review"]')).to_have_count(1)
     journey.check("simulation")
+
+
+@pytest.mark.browser
+def test_user_administration_pages_are_accessible(journey: Journey, live_server: LiveServer) -> None:
+    n = next(_seq)
+    with database.session_scope() as session:
+        accounts.create_user(session, username=f"adm{n}", display_name="Ada Admin", password=PASSWORD,
+                             roles=["administrator"])
+        accounts.create_user(session, username=f"sam{n}", display_name="Sam Worker", password=PASSWORD,
+                             roles=["practitioner"])
+    journey.sign_in(f"adm{n}")
+    for path, label in (("/admin/users", "users"), (f"/admin/users/sam{n}", "edit user"),
+                        ("/admin/users/new", "add user"), ("/admin/teams", "teams")):
+        journey.goto(path)
+        journey.check(label)
+    journey.goto(f"/admin/users/sam{n}")
+    journey.page.get_by_label("Team manager").check()
+    journey.page.get_by_role("button", name="Save").click()
+    expect(journey.page.locator(f'tr[data-user="sam{n}"]')).to_contain_text("Team manager")
