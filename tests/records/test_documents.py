@@ -92,3 +92,28 @@ def test_upload_api_refuses_exe_renamed_pdf(client, session):
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     listed = client.get(f"/api/people/{pid}/documents", headers=h).json["items"]
     assert [d["title"] for d in listed] == ["Report"]
+
+
+def test_attach_to_case_or_note_derives_the_person(session, tmp_path):
+    from casework.records import service_case as cases
+    from casework.records import service_note as notes
+
+    actor = practitioner(session)
+    person = create_person(session, actor)
+    case = cases.open_case(session, actor, person, {"service_area": "adults", "open_reason": "assessment"})
+    note = notes.create_note(session, actor, person, {"note_type": "meeting", "subject": "Review", "body": "Met",
+                                                      "case_id": case.id})
+    on_case = docs.add_document(session, actor, documents_dir=str(tmp_path), max_bytes=10_000, person_id=None,
+                                case_id=case.id, note_id=None, title="Assessment", upload=docs.Upload("a.png", PNG))
+    on_note = docs.add_document(session, actor, documents_dir=str(tmp_path), max_bytes=10_000, person_id=None,
+                                case_id=None, note_id=note.id, title="Minutes", upload=docs.Upload("m.pdf", PDF))
+    assert (on_case.person_id, on_case.case_id) == (person.id, case.id)
+    assert (on_note.person_id, on_note.case_id, on_note.note_id) == (person.id, case.id, note.id)
+    with pytest.raises(Invalid):
+        docs.add_document(session, actor, documents_dir=str(tmp_path), max_bytes=10_000, person_id=person.id,
+                          case_id=case.id, note_id=None, title="Both", upload=docs.Upload("m.pdf", PDF))
+    # a stored file altered on disk is detected on download
+    path = tmp_path / on_note.versions[0].storage_key
+    path.write_bytes(PDF + b"tampered")
+    with pytest.raises(Invalid):
+        docs.open_version(session, actor, on_note, documents_dir=str(tmp_path))
