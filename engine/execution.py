@@ -106,7 +106,11 @@ class InstanceRun:
 
     def _incident_from(self, exc: Exception) -> None:
         failed = [t for t in self.workflow.get_tasks(state=TaskState.ERROR)]
-        task = failed[0] if failed else None
+        task = failed[0] if failed else getattr(exc, "task", None)
+        element = getattr(exc, "element_id", None)
+        if task is None and element:  # e.g. a timer expression failing while the event is being set up
+            task = next((t for t in self.workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK)
+                         if task_bpmn_id(t.task_spec) == element), None)
         root = exc
         while getattr(root, "__cause__", None) is not None and not isinstance(root, ConnectorFailure | ScriptError):
             root = root.__cause__

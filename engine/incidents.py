@@ -38,6 +38,13 @@ def retry(engine, conn, incident_id: int, actor: str):
     run.event("incident_retried", task, data={"incident_id": incident_id, "attempt": run.attempts})
     if task is not None and task.state == TaskState.ERROR:
         task._set_state(TaskState.READY)
+    elif task is not None and not task.has_state(TaskState.FINISHED_MASK):
+        with run.clocked():  # a failure while the task was being set up (e.g. its timer expression)
+            try:
+                task.task_spec._update(task)
+            except Exception as exc:  # noqa: BLE001 - fails again: a new incident
+                run._incident_from(exc)
+                return run.save()
     run.run()
     return run.save()
 

@@ -80,3 +80,17 @@ def test_suspended_instances_do_not_fire(wf_engine, connection, publish, clock, 
     assert wf_engine.fire_due_timers(db) == 0
     wf_engine.resume(connection, r.instance_id, "mgr")
     assert wf_engine.fire_due_timers(db) == 1
+
+
+def test_failing_timer_expression_is_an_incident(wf_engine, connection, publish, clock, db):
+    publish("timer_bad.bpmn")
+    bad = wf_engine.start(connection, "timer_bad", "c1", {}, "ann")
+    assert bad.status == "error" and len(bad.incidents) == 1
+    [inc] = wf_engine.current_steps(connection, bad.instance_id)["incidents"]
+    assert inc["task_spec"] == "wait" and "days" in inc["message"]
+    # the operator fixes nothing: retrying fails again with a new incident, the instance stays usable
+    again = wf_engine.retry_incident(connection, inc["id"], "ops")
+    assert again.status == "error" and len(again.incidents) == 1
+    good = wf_engine.start(connection, "timer_bad", "c2", {"days": 3}, "ann")
+    [t] = _timers(connection, good.instance_id)
+    assert _utc(t["due_at"]) == clock.value + timedelta(days=3)
