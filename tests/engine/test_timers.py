@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from engine.schema import timer
@@ -94,3 +95,26 @@ def test_failing_timer_expression_is_an_incident(wf_engine, connection, publish,
     good = wf_engine.start(connection, "timer_bad", "c2", {"days": 3}, "ann")
     [t] = _timers(connection, good.instance_id)
     assert _utc(t["due_at"]) == clock.value + timedelta(days=3)
+
+
+def test_a_crash_while_firing_leaves_the_timer_to_fire_once_later(wf_engine, connection, publish, clock, db,
+                                                                   monkeypatch):
+    from engine import execution
+
+    publish("timer_start.bpmn")
+    r = wf_engine.start(connection, "timer_start", "c", {}, "ann")
+    clock.advance(hours=2)
+
+    def killed(self, **kw):
+        raise RuntimeError("worker killed mid-way")
+
+    with monkeypatch.context() as m:
+        m.setattr(execution.InstanceRun, "save", killed)
+        with pytest.raises(RuntimeError):
+            wf_engine.fire_due_timers(db, worker_id="w1")
+    assert len(_timers(connection, r.instance_id)) == 1  # rolled back: still waiting
+    assert open_items(wf_engine, connection, r.instance_id) == {}
+    assert wf_engine.fire_due_timers(db, worker_id="w2") == 1
+    assert set(open_items(wf_engine, connection, r.instance_id)) == {"review"}
+    fired = [e for e in wf_engine.history(connection, r.instance_id) if e["event_type"].startswith("timer_fired")]
+    assert len(fired) == 1 and fired[0]["data"]["worker"] == "w2"
