@@ -35,6 +35,11 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "CASEWORK_SIGNIN_RATE_PER_MINUTE": ("signin_rate_per_minute", "sign-in attempts per client IP per minute"),
     "CASEWORK_API_RATE_PER_MINUTE": ("api_rate_per_minute", "API requests per client IP per minute (per process)"),
     "CASEWORK_TRUSTED_PROXIES": ("trusted_proxies", "number of reverse proxies setting X-Forwarded-For (default 0)"),
+    "CASEWORK_OIDC_ISSUER": ("oidc_issuer", "OpenID Connect issuer URL (enables 'sign in with your council account')"),
+    "CASEWORK_OIDC_CLIENT_ID": ("oidc_client_id", "OpenID Connect client id"),
+    "CASEWORK_OIDC_CLIENT_SECRET": ("oidc_client_secret", "OpenID Connect client secret"),
+    "CASEWORK_OIDC_USERNAME_CLAIM": ("oidc_username_claim", "ID token claim naming the user"),
+    "CASEWORK_OIDC_GROUP_MAP": ("oidc_group_map", "'group=role:practitioner,team:mash;...'"),
 }
 ENVIRONMENTS = ("development", "test", "production")
 
@@ -59,6 +64,11 @@ class Settings:
     signin_rate_per_minute: int = 10
     api_rate_per_minute: int = 300
     trusted_proxies: int = 0
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_username_claim: str = "preferred_username"
+    oidc_group_map: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -110,6 +120,23 @@ class Settings:
                 raise ConfigError(f"{name} must be a positive number")
         if not 0 <= self.trusted_proxies <= 5:
             raise ConfigError("CASEWORK_TRUSTED_PROXIES must be a number from 0 to 5")
+        self._check_oidc()
+
+    def _check_oidc(self) -> None:
+        parts = (self.oidc_issuer, self.oidc_client_id, self.oidc_client_secret)
+        if any(parts) and not all(parts):
+            raise ConfigError("Set CASEWORK_OIDC_ISSUER, CASEWORK_OIDC_CLIENT_ID and CASEWORK_OIDC_CLIENT_SECRET "
+                              "together")
+        if self.oidc_issuer:
+            local = self.oidc_issuer.startswith(("http://127.0.0.1", "http://localhost"))
+            if not self.oidc_issuer.startswith("https://") and not (local and self.env != "production"):
+                raise ConfigError("CASEWORK_OIDC_ISSUER must be an https:// URL")
+        from casework.auth.oidc import parse_group_map
+
+        try:
+            parse_group_map(self.oidc_group_map)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
 
     @property
     def is_sqlite(self) -> bool:

@@ -6,7 +6,8 @@ from casework.auth.access import PUBLIC, access_rule
 from tests.conftest import sign_in
 from tests.factories import create_user
 
-PUBLIC_ENDPOINTS = {"auth.login", "auth.sign_in_code", "health.healthz", "health.readyz", "api.openapi_document",
+PUBLIC_ENDPOINTS = {"auth.login", "auth.sign_in_code", "auth.oidc_start", "auth.oidc_callback", "health.healthz",
+                    "health.readyz", "api.openapi_document",
                     "static"}
 
 

@@ -70,4 +70,4 @@ def logout():  # type: ignore[no-untyped-def]
     return redirect(url_for("auth.login"))
 
 
-from casework.web import account_views  # noqa: E402,F401  (second factor and account pages on this blueprint)
+from casework.web import account_views, oidc_views  # noqa: E402,F401  (more pages on this blueprint)
