@@ -105,3 +105,24 @@ def claim(item_id: int, actor: Actor) -> dict:
 
 def assign(item_ids: list[int], to_username: str, actor: Actor) -> list[dict]:
     return [engine().reassign(conn(), item_id, to_username, actor.username) for item_id in item_ids]
+
+
+def case_people(actor: Actor, references: set[str]) -> dict[str, dict]:
+    """Case reference (a work item's business key) -> the person it is about, for the rows on one page.
+    People the actor may not see appear as a restricted record, without a name."""
+    from casework.records.access import visible_people_clause
+    from casework.records.models_case import Case
+    from casework.records.models_person import Person
+
+    refs = sorted(r for r in references if r)
+    if not refs:
+        return {}
+    rows = db_session().execute(
+        select(Case.reference, Person.id, Person.forename, Person.preferred_name, Person.surname,
+               visible_people_clause(actor).label("visible"))
+        .join(Person, Person.id == Case.person_id).where(Case.reference.in_(refs))).all()
+    out = {}
+    for reference, person_id, forename, preferred, surname, visible in rows:
+        out[reference] = {"person_id": person_id, "visible": bool(visible),
+                          "name": f"{preferred or forename} {surname}" if visible else "Restricted record"}
+    return out

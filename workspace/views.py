@@ -46,8 +46,10 @@ def _member(user) -> dict:  # type: ignore[no-untyped-def]
 
 def _list_page(template: str, title: str, page: queries.Page, filters: Filters, **extra):  # type: ignore[no-untyped-def]
     names = services.display_names({i["assignee"] for i in page.items} | {i["started_by"] for i in page.items})
+    people = services.case_people(current_actor(), {i["business_key"] for i in page.items}) \
+        if current_actor().can(Permission.RECORDS_VIEW) else {}
     return render_template(template, title=title, page=page, filters=filters, due_filters=DUE_FILTERS,
-                           sort_labels=SORT_LABELS, names=names, endpoint=request.endpoint, **extra)
+                           sort_labels=SORT_LABELS, names=names, people=people, endpoint=request.endpoint, **extra)
 
 
 @blueprint.get("/")

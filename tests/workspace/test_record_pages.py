@@ -94,3 +94,15 @@ def test_records_pages_need_permission(client, session, connection, wf):
     sign_in(client, create_user(session))
     assert client.get("/people/999999").status_code == 404
     assert client.get("/processes/999999").status_code == 404
+
+
+def test_work_lists_name_the_person_and_hide_restricted_names(client, session, connection, wf):
+    user, person, case, _i, _w = setup_case(session, connection, wf)
+    sign_in(client, user)
+    cell = page(client.get("/")).select("tbody tr td")[1]
+    assert cell.select_one("a").get_text(strip=True) == "Ava Okafor"
+    assert cell.select_one("a")["href"] == f"/people/{person.id}" and case.reference in cell.get_text()
+    person.restricted = True
+    session.flush()
+    cell = page(client.get("/")).select("tbody tr td")[1]
+    assert "Ava" not in cell.get_text() and "Restricted record" in cell.get_text() and cell.select_one("a") is None
