@@ -14,6 +14,7 @@ from casework.db import utcnow
 from casework.errors import Conflict, Invalid, NotFound
 from engine.errors import Invalid as EngineInvalid
 from engine.errors import NotFound as EngineNotFound
+from engine.schema import process_definition
 from engine.store import get_definition
 
 FILE_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,150}$"
@@ -80,7 +81,13 @@ def start_blank(session: Session, *, process_key: str, title: str, actor: str, r
 def start_from_version(session: Session, conn, *, process_key: str, version: int | None, actor: str,
                        reason: str | None, action: str = "created") -> ProcessDraft:
     """A draft holding the files of a published version (the latest if ``version`` is None)."""
-    row = get_definition(conn, process_key, version)
+    if version is None:
+        version = get_definition(conn, process_key)["version"]  # the latest published version
+    row = conn.execute(select(process_definition).where(process_definition.c.process_key == process_key,
+                                                        process_definition.c.version == version)
+                       ).mappings().first()
+    if row is None:
+        raise NotFound(f"{process_key} version {version} does not exist")
     return create_draft(session, process_key=process_key, title=row["name"] or process_key,
                         files=bundles.files_from_definition(row), actor=actor, reason=reason,
                         based_on_version=row["version"], action=action,
