@@ -8,7 +8,7 @@ from typing import Any
 
 import nhs_number as nhs
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from casework.accounts.models import Team, User
 from casework.auth.access import Actor
@@ -263,7 +263,8 @@ def search_people(session: Session, actor: Actor, *, q: str | None = None, nhs_n
     limit = max(1, min(limit, MAX_PAGE))
     stmt = search_statement(actor, q=q, nhs_number=nhs_number, surname=surname, forename=forename,
                             date_of_birth=date_of_birth, local_id=local_id, limit=limit + 1, offset=offset)
-    rows = list(session.scalars(stmt.options(selectinload(Person.alerts), selectinload(Person.restrictions))))
+    # one round trip: the alerts come joined (every person payload shows them)
+    rows = list(session.scalars(stmt.options(joinedload(Person.alerts))).unique())
     return rows[:limit], len(rows) > limit
 
 

@@ -1,14 +1,16 @@
 """The case summary a practitioner opens first: person, alerts, cases and allocation, chronology.
 
-Kept lean (five small indexed queries, rows not ORM objects) because it is the most-opened page.
+Kept lean (three small indexed queries; chronology and cases as rows, not ORM objects): it is the
+most-opened page.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session, joinedload
 
 from casework.accounts.models import Team, User
 from casework.auth.access import Actor
@@ -16,7 +18,7 @@ from casework.errors import NotFound
 from casework.records.access import can_view_person
 from casework.records.models_case import Case
 from casework.records.models_chronology import ChronologyEntry
-from casework.records.models_person import Person, PersonAddress, PersonAlert
+from casework.records.models_person import Person
 
 SUMMARY_CHRONOLOGY = 500
 
@@ -27,26 +29,28 @@ def _iso(value: Any) -> str | None:
 
 def person_summary(session: Session, actor: Actor, person_id: int, *, chronology_limit: int = SUMMARY_CHRONOLOGY
                    ) -> dict[str, Any]:
-    person = session.get(Person, person_id)
+    # three round trips: person with alerts and addresses joined; cases with team and worker; chronology
+    person = session.scalars(select(Person).where(Person.id == person_id)
+                             .options(joinedload(Person.alerts), joinedload(Person.addresses))).unique().first()
     if person is None or not can_view_person(actor, person):
         raise NotFound("No such person")
-    alerts = session.execute(
-        select(PersonAlert.id, PersonAlert.alert_type, PersonAlert.description)
-        .where(PersonAlert.person_id == person_id, PersonAlert.ended_at.is_(None)).order_by(PersonAlert.id)).all()
-    address = session.execute(
-        select(PersonAddress.line1, PersonAddress.line2, PersonAddress.town, PersonAddress.postcode)
-        .where(PersonAddress.person_id == person_id, PersonAddress.end_date.is_(None))
-        .order_by(PersonAddress.id.desc()).limit(1)).first()
+    alerts = person.active_alerts
+    current = person.current_address
+    address = None if current is None else (current.line1, current.line2, current.town, current.postcode)
     cases = session.execute(
         select(Case.id, Case.reference, Case.service_area, Case.status, Case.opened_on, Case.closed_on,
                Case.version, Team.name.label("team"), User.display_name.label("worker"))
         .outerjoin(Team, Team.id == Case.team_id).outerjoin(User, User.id == Case.worker_id)
         .where(Case.person_id == person_id).order_by(Case.status.desc(), Case.opened_on.desc())).all()
-    entries = session.execute(
-        select(ChronologyEntry.id, ChronologyEntry.occurred_at, ChronologyEntry.kind, ChronologyEntry.source,
-               ChronologyEntry.title, ChronologyEntry.case_id)
-        .where(ChronologyEntry.person_id == person_id)
-        .order_by(ChronologyEntry.occurred_at.desc(), ChronologyEntry.id.desc()).limit(chronology_limit)).all()
+    latest = (select(ChronologyEntry.id, ChronologyEntry.occurred_at, ChronologyEntry.kind, ChronologyEntry.source,
+                     ChronologyEntry.title, ChronologyEntry.case_id)
+              .where(ChronologyEntry.person_id == person_id)
+              .order_by(ChronologyEntry.occurred_at.desc(), ChronologyEntry.id.desc()).limit(chronology_limit))
+    if session.get_bind().dialect.name == "postgresql":
+        chronology = _chronology_json_pg(session, latest)
+    else:
+        chronology = [{"id": e.id, "occurred_at": e.occurred_at.isoformat(), "kind": e.kind, "source": e.source,
+                       "title": e.title, "case_id": e.case_id} for e in session.execute(latest)]
     return {
         "person": {
             "id": person.id, "local_id": person.local_id, "display_name": person.display_name,
@@ -59,6 +63,16 @@ def person_summary(session: Session, actor: Actor, person_id: int, *, chronology
         "cases": [{"id": c.id, "reference": c.reference, "service_area": c.service_area, "status": c.status,
                    "opened_on": _iso(c.opened_on), "closed_on": _iso(c.closed_on), "team": c.team,
                    "worker": c.worker, "version": c.version} for c in cases],
-        "chronology": [{"id": e.id, "occurred_at": e.occurred_at.isoformat(), "kind": e.kind, "source": e.source,
-                        "title": e.title, "case_id": e.case_id} for e in entries],
+        "chronology": chronology,
     }
+
+
+def _chronology_json_pg(session: Session, latest: Any) -> list[dict[str, Any]]:
+    """PostgreSQL builds the 500 entries as one JSON array (far less Python work per row); times in UTC ISO."""
+    rows = latest.subquery()
+    entry = func.json_build_object(
+        "id", rows.c.id, "occurred_at", func.to_char(func.timezone("UTC", rows.c.occurred_at),
+                                                     'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+        "kind", rows.c.kind, "source", rows.c.source, "title", rows.c.title, "case_id", rows.c.case_id)
+    ordered = func.json_agg(aggregate_order_by(entry, rows.c.occurred_at.desc(), rows.c.id.desc()))
+    return session.scalar(select(func.coalesce(ordered, text("'[]'::json")))) or []

@@ -112,6 +112,8 @@ def test_case_notes_chronology_flow(client, session):
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     summary = client.get(f"/api/people/{pid}/summary", headers=h).json
     assert summary["cases"][0]["worker"] == worker.display_name
+    assert [e["kind"] for e in summary["chronology"]] == [e["kind"] for e in chron["items"]]
+    assert summary["chronology"][0]["occurred_at"].endswith("+00:00")
     listed = client.get("/api/cases?status=open&limit=1", headers=h).json
     assert listed["limit"] == 1 and len(listed["items"]) == 1
 
