@@ -168,3 +168,24 @@ def test_unknown_provider_becomes_a_visible_incident_and_retry_succeeds(start, p
     j.wf.retry_incident(j.conn, incidents[0]["id"], FIN)
     assert j.incidents() == [] and j.status() == "completed"
     assert j.data()["service_agreement_ref"].startswith("SA-")
+
+
+def test_the_whole_form_as_the_workspace_sends_it(start, person, finance_session):
+    """The workspace hands the engine the whole validated form, without the optional fields left blank."""
+    j = start("payment_authorisation", "case-5", person_id=person.id)
+    assert "end_date" not in sample("payment-request")
+    j.wf.complete_task(j.conn, j.item("prepare_payment_request")["id"], sample("payment-request"), SW)
+    j.wf.complete_task(j.conn, j.item("approve_team_manager")["id"], sample("payment-approval"), TM)
+    j.wf.complete_task(j.conn, j.item("set_up_payment_schedule")["id"], sample("payment-schedule-setup"), FIN)
+    assert j.incidents() == [] and j.status() == "completed"
+    reference = j.data()["service_agreement_ref"]
+    agreement = finance_session.scalar(select(Agreement).where(Agreement.reference == reference))
+    assert agreement.end_date is None and agreement.status == "authorised"
+
+
+def test_one_off_payment_sent_as_the_workspace_sends_it(start, person):
+    j = start("payment_authorisation", "case-5", person_id=person.id)
+    form = sample("payment-request", **one_off(750))
+    assert form_errors("payment-request", form) == {}
+    j.wf.complete_task(j.conn, j.item("prepare_payment_request")["id"], form, SW)
+    assert j.incidents() == [] and j.data()["approval_level"] == "team_manager"
