@@ -18,6 +18,7 @@ from casework.errors import Forbidden, NotFound
 from casework.web.context import db_session
 from engine.calendar import WorkingDayCalendar
 from engine.runtime import WorkflowEngine
+from workspace.forms import SchemaForm
 
 
 def engine() -> WorkflowEngine:
@@ -94,9 +95,29 @@ def task_data(item: dict) -> dict:
     return dict(task.data) if task is not None else {}
 
 
-def complete(item: dict, data: dict, actor: Actor, expected_version: int | None) -> None:
-    """The one place the workspace completes a task."""
-    engine().complete_task(conn(), item["id"], data, actor.username, expected_version=expected_version)
+def complete(item: dict, form: SchemaForm, data: dict, actor: Actor, expected_version: int | None) -> None:
+    """The one place the workspace completes a task. The engine gets only the routing fields the form lists in
+    ``x-routing-fields`` (null when unanswered; all answers if the form lists none); the full answers go to the
+    case record as a chronology entry, so nothing typed is lost and case data stays out of workflow state."""
+    routing = form.model.schema.get("x-routing-fields")
+    engine_data = {k: data.get(k) for k in routing} if isinstance(routing, list) else data
+    engine().complete_task(conn(), item["id"], engine_data, actor.username, expected_version=expected_version)
+    record_answers(item, form, data, actor)
+
+
+def record_answers(item: dict, form: SchemaForm, data: dict, actor: Actor) -> None:
+    from casework.records.models_case import Case
+    from casework.records.service_chronology import add_entry
+
+    if not item["business_key"] or not data:
+        return
+    case = db_session().scalars(select(Case).where(Case.reference == item["business_key"])).first()
+    if case is None:
+        return
+    add_entry(db_session(), person_id=case.person_id, source="workflow", kind="workflow",
+              title=f"{item['title']}: answers recorded", occurred_at=now(),
+              source_ref=f"work_item:{item['id']}:answers", detail=form.answers_text(data), case_id=case.id,
+              actor=actor)
 
 
 def claim(item_id: int, actor: Actor) -> dict:

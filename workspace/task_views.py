@@ -122,7 +122,7 @@ def check(item_id: int):  # type: ignore[no-untyped-def]
             result = FormResult(data=data, errors=errors)
             return _task_page(item, form, {**services.task_data(item), **data}, result=result, status=422)
         try:
-            services.complete(item, data, actor, expected_version=draft.instance_version)
+            services.complete(item, form, data, actor, expected_version=draft.instance_version)
         except engine_errors.Conflict:
             db_session().rollback()
             item = queries.get_item(services.conn(), item_id) or item

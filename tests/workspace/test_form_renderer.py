@@ -450,3 +450,11 @@ def test_answers_show_display_values_and_change_links(form: SchemaForm) -> None:
 def test_answers_escape_html(form: SchemaForm) -> None:
     page = form.answers({"name": "<script>alert(1)</script>"})
     assert "<script>" not in str(page) and "&lt;script&gt;" in str(page)
+
+
+def test_answers_as_plain_text(form: SchemaForm) -> None:
+    text = form.answers_text({"name": "Sam & Jo", "concerns": ["neglect", "physical"], "summary": "a\nb",
+                              "referrer": {"role": "r2"}})
+    lines = text.splitlines()
+    assert "Full name: Sam & Jo" in lines and "Concerns: Neglect; Physical abuse" in lines
+    assert "Summary: a; b" in lines and "Who referred:" in lines and "Role of referrer: r2" in lines

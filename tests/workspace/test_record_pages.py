@@ -106,3 +106,24 @@ def test_work_lists_name_the_person_and_hide_restricted_names(client, session, c
     session.flush()
     cell = page(client.get("/")).select("tbody tr td")[1]
     assert "Ava" not in cell.get_text() and "Restricted record" in cell.get_text() and cell.select_one("a") is None
+
+
+def test_completing_sends_routing_fields_to_the_engine_and_answers_to_the_case_record(client, session, connection,
+                                                                                       wf):
+    from sqlalchemy import select
+
+    from casework.records.models_chronology import ChronologyEntry
+
+    user, person, case, instance_id, item_id = setup_case(session, connection, wf)
+    token = sign_in(client, user)
+    client.post(f"/tasks/{item_id}", data={"csrf_token": token, "contact_date-day": "2", "contact_date-month": "3",
+                                           "contact_date-year": "2026", "contact_type": "phone",
+                                           "summary": "Spoke to Ava's teacher", "_action": "continue"})
+    assert client.post(f"/tasks/{item_id}/check", data={"csrf_token": token}).status_code == 302
+    data = wf.get_instance(connection, instance_id)["data"]
+    assert data["contact_type"] == "phone" and data["urgent"] is None and "summary" not in data
+    entry = session.scalars(select(ChronologyEntry).where(ChronologyEntry.person_id == person.id,
+                                                          ChronologyEntry.source_ref == f"work_item:{item_id}:answers")
+                            ).one()
+    assert entry.case_id == case.id and "What happened: Spoke to Ava's teacher" in entry.detail
+    assert entry.title == "Record the contact: answers recorded"

@@ -71,6 +71,17 @@ class SchemaForm:
     def answer_sections(self, data: dict, *, change_url: str | None = None) -> list[dict]:
         return answer_sections(self.model, data, change_url=change_url)
 
+    def answers_text(self, data: dict) -> str:
+        """The answers as plain text ("Question: answer" lines), e.g. for the case record."""
+        lines = []
+        for section in answer_sections(self.model, data):
+            if section["heading"]:
+                lines.append(f"{section['heading']}:")
+            for row in section["rows"]:
+                value = "; ".join(part.striptags() for part in row["value"]["html"].split(Markup("<br>")))
+                lines.append(f"{row['key']['text']}: {value}")
+        return "\n".join(lines)
+
 
 __all__ = ["Field", "FormModel", "FormResult", "SchemaError", "SchemaForm", "Submission", "apply_action",
            "error_list", "parse_form", "render_answers", "render_fields", "validate"]
