@@ -111,12 +111,15 @@ class Journey:
     def goto(self, path: str):  # type: ignore[no-untyped-def]
         return self.page.goto(self.base_url + path)
 
-    def check(self, label: str) -> None:
-        """Zero WCAG 2.2 AA violations on the current page, no CSP refusals; then a full-page screenshot."""
+    def check(self, label: str, *, axe: bool = True) -> None:
+        """A full-page screenshot; then zero WCAG 2.2 AA violations on the current page and no CSP refusals
+        (``axe=False`` for pages opened with JavaScript switched off, where axe cannot run)."""
         self.step += 1
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
         self.page.screenshot(path=str(SCREENSHOTS / f"{self.name}-{self.step:02d}-{slug}.png"), full_page=True)
+        if not axe:
+            return
         if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
             self.page.add_script_tag(url=AXE_URL)
         result = self.page.evaluate(AXE_RUN, {"tags": AXE_TAGS, "known": KNOWN_GOVUK_EXCEPTION})
@@ -134,8 +137,10 @@ class Journey:
 
 @pytest.fixture
 def journey(request: pytest.FixtureRequest, browser, live_server: LiveServer) -> Iterator[Journey]:  # type: ignore[no-untyped-def]
-    width = getattr(request, "param", 1024)
-    context = browser.new_context(viewport={"width": width, "height": 800}, locale="en-GB")
+    param = getattr(request, "param", 1024)  # a width, or {"width": ..., "javascript": False}
+    options = param if isinstance(param, dict) else {"width": param}
+    context = browser.new_context(viewport={"width": options.get("width", 1024), "height": 800}, locale="en-GB",
+                                  java_script_enabled=options.get("javascript", True))
     page = context.new_page()
     page.set_default_timeout(15_000)
     name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")

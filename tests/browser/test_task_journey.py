@@ -155,3 +155,31 @@ def test_case_view_and_process_diagram(journey: Journey, live_server: LiveServer
     expect(page.locator("#process-diagram .djs-container")).to_be_visible()
     expect(page.locator(".casework-step-current")).to_have_count(1)
     journey.check("process diagram")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("journey", [{"width": 375, "javascript": False}], indirect=True)
+def test_a_task_can_be_read_and_submitted_without_javascript(journey: Journey, live_server: LiveServer) -> None:
+    s = seed(live_server)
+    page = journey.page
+    journey.sign_in(s["worker"])
+    page.get_by_role("link", name="Record the contact").click()
+    expect(page).to_have_title("Record the contact – casework")
+    expect(page.get_by_label("Address visited")).to_be_visible()  # reveals are simply shown without JavaScript
+    page.get_by_label("Day").fill("2")
+    page.get_by_label("Month").fill("3")
+    page.get_by_label("Year").fill("2026")
+    page.get_by_label("Home visit").check()
+    page.get_by_label("Address visited").fill("1 High Street")
+    page.get_by_label("What happened").fill("Seen at home.")
+    journey.check("no-js task form", axe=False)
+    page.get_by_role("button", name="Save as draft").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("draft has been saved")
+    expect(page.get_by_label("What happened")).to_have_value("Seen at home.")
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page).to_have_title("Check your answers: Record the contact – casework")
+    journey.check("no-js check answers", axe=False)
+    page.get_by_role("button", name="Submit").click()
+    expect(page).to_have_title("My work – casework")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("is complete")
+    journey.check("no-js done", axe=False)
