@@ -23,6 +23,7 @@ def users():  # type: ignore[no-untyped-def]
 
 # Page modules register their routes on this blueprint when imported.
 from admin import (  # noqa: E402,F401
+    dmn_views,
     draft_views,
     editor_views,
     form_views,

@@ -175,14 +175,16 @@ def test_modeller_editing_needs_no_csp_exception(journey: Journey, live_server: 
 def test_admin_pages_are_accessible(journey: Journey, live_server: LiveServer) -> None:
     """axe (WCAG 2.2 AA) and CSP on every admin page type, including the live form preview and a simulation."""
     from tests.admin.samples import waiting_files
+    from tests.admin.test_dmn import DMN
 
-    s = seed(live_server, lambda key: waiting_files(key=key), "a11y")
+    s = seed(live_server, lambda key: {**waiting_files(key=key), "dmn": {"band.dmn": DMN}}, "a11y")
     page = journey.page
     journey.sign_in(s["author"])
     for path, label in ((f"/admin/drafts/{s['draft']}", "draft"), ("/admin/processes", "library"),
                         ("/admin/processes/new", "new process"), ("/admin/import", "import"),
                         ("/admin/settings", "settings"),
-                        (f"/admin/drafts/{s['draft']}/files/forms/triage.schema.json", "edit as text")):
+                        (f"/admin/drafts/{s['draft']}/files/forms/triage.schema.json", "edit as text"),
+                        (f"/admin/drafts/{s['draft']}/decisions/band.dmn", "decision table")):
         journey.goto(path)
         journey.check(label)
     journey.goto(f"/admin/drafts/{s['draft']}/form?form=triage")
