@@ -13,13 +13,13 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from casework.db import utcnow
 from casework.errors import Conflict, Invalid, NotFound
 from casework.finance import export, schedule
 from casework.finance.codes import LineStatus
-from casework.finance.models import Agreement, PaymentRun, ScheduleLine
+from casework.finance.models import PaymentRun, ScheduleLine
 
 MAX_PAGE = 200
 
@@ -49,12 +49,7 @@ def create_run(session: Session, *, period_end: date, created_by: str | None, to
         .values(payment_run_id=run.id, status=LineStatus.EXPORTED, exported_at=now)
         .execution_options(synchronize_session=False)
     )
-    lines = session.scalars(
-        select(ScheduleLine).join(ScheduleLine.agreement)
-        .where(ScheduleLine.payment_run_id == run.id)
-        .options(joinedload(ScheduleLine.agreement).joinedload(Agreement.provider))
-        .order_by(Agreement.provider_id.is_(None), Agreement.provider_id, Agreement.id, ScheduleLine.period_start)
-    ).unique().all()
+    lines = session.execute(export.line_query(run.id))
     text, count, total = export.render(run, lines)
     run.file_content = text
     run.file_sha256 = export.sha256(text)

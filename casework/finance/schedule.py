@@ -65,13 +65,11 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    added = 0
-    for i in range(0, len(rows), 500):  # one multi-row INSERT per chunk; RETURNING counts what was new
-        stmt = (insert(ScheduleLine.__table__).values(rows[i:i + 500])
-                .on_conflict_do_nothing(index_elements=["agreement_id", "period_start"])
-                .returning(ScheduleLine.__table__.c.id))
-        added += len(session.execute(stmt).all())
-    return added
+    stmt = (insert(ScheduleLine.__table__)
+            .on_conflict_do_nothing(index_elements=["agreement_id", "period_start"])
+            .returning(ScheduleLine.__table__.c.id))
+    # executemany with RETURNING ("insertmanyvalues" batches): the returned ids count what was new
+    return len(session.execute(stmt, rows).all())
 
 
 def generate(session: Session, agreement: Agreement, *, through: date) -> int:
@@ -85,19 +83,21 @@ def generate(session: Session, agreement: Agreement, *, through: date) -> int:
 
 
 def generate_due(session: Session, period_end: date) -> int:
-    """Extend the schedule of every payable agreement whose lines stop before `period_end`."""
+    """Extend the schedule of every payable agreement whose lines stop before `period_end`: one query for the
+    agreements, then multi-row inserts (schedules are contiguous, so only periods after the last line)."""
     last = (select(ScheduleLine.agreement_id, func.max(ScheduleLine.period_end).label("last"))
             .group_by(ScheduleLine.agreement_id).subquery())
-    stmt = (select(Agreement).outerjoin(last, last.c.agreement_id == Agreement.id)
+    stmt = (select(Agreement, last.c.last).outerjoin(last, last.c.agreement_id == Agreement.id)
             .where(Agreement.status.in_(AgreementStatus.PAYABLE), Agreement.start_date <= period_end,
                    or_(last.c.last.is_(None),
                        and_(last.c.last < period_end,
                             or_(Agreement.end_date.is_(None), last.c.last < Agreement.end_date))))
             .order_by(Agreement.id))
-    added = 0
-    for agreement in session.scalars(stmt).unique():
-        added += generate(session, agreement, through=period_end)
-    return added
+    rows: list[dict[str, Any]] = []
+    for agreement, last_day in session.execute(stmt).unique():
+        rows.extend(line_values(agreement, s, e) for s, e in periods(agreement, period_end)
+                    if last_day is None or s > last_day)
+    return _insert_ignoring_duplicates(session, rows)
 
 
 def apply_end_date(session: Session, agreement: Agreement) -> dict[str, int]:
