@@ -21,7 +21,7 @@ from casework.demo import DemoStep, register_demo_step
 from casework.records.models_case import Allocation, Case
 from casework.records.models_chronology import ChronologyEntry
 from casework.records.models_note import CaseNote
-from casework.records.models_person import Person, PersonAddress, PersonAlert, PersonName
+from casework.records.models_person import Person, PersonAddress, PersonAlert, PersonName, PersonRestriction
 from casework.records.models_relationship import PersonRelationship
 
 FORENAMES_F = ("Olivia Amelia Isla Ava Mia Ivy Lily Isabella Rosie Sophia Grace Freya Willow Florence Emily Ella "
@@ -59,6 +59,7 @@ NOTE_SUBJECTS = [("home_visit", "Home visit"), ("phone_call", "Call with parent"
                  ("direct_work", "Direct work session"), ("supervision", "Case discussed in supervision"),
                  ("case_note", "Contact from school")]
 BATCH = 10_000
+SEALED_RATE = 0.001  # share of people with a sealed (restricted) record
 EPOCH = date(2026, 1, 1)
 
 
@@ -89,6 +90,7 @@ class _Ctx:
         for m in session.scalars(select(TeamMembership)):
             self.members.setdefault(m.team_id, []).append(m.user_id)
         self.author = session.scalar(select(User.id).where(User.username == "sam.worker"))
+        self.sealed_team = teams.get("cp-east")
         self.person_id = (session.scalar(select(func.max(Person.id))) or 0) + 1
         self.case_id = (session.scalar(select(func.max(Case.id))) or 0) + 1
         self.note_id = (session.scalar(select(func.max(CaseNote.id))) or 0) + 1
@@ -98,8 +100,8 @@ class _Ctx:
         self.rows.setdefault(table, []).append(row)
 
     def flush(self) -> None:
-        order = [Person, PersonName, PersonAddress, PersonAlert, PersonRelationship, Case, Allocation, CaseNote,
-                 ChronologyEntry]
+        order = [Person, PersonName, PersonAddress, PersonAlert, PersonRestriction, PersonRelationship, Case,
+                 Allocation, CaseNote, ChronologyEntry]
         copy = self.session.get_bind().dialect.name == "postgresql"
         for model in order:
             rows = self.rows.pop(model, [])
@@ -136,6 +138,10 @@ def _person(ctx: _Ctx, *, surname: str, female: bool, age: int, line1: str, post
         "pds_linked_at": None, "version": 1, "created_at": ctx.now, "created_by": None, "updated_at": ctx.now,
         "updated_by": None,
     }
+    if ctx.sealed_team and rng.random() < SEALED_RATE:  # a few sealed records (e.g. adoption), seen by one team only
+        row["restricted"] = True
+        ctx.add(PersonRestriction, {"person_id": pid, "user_id": None, "team_id": ctx.sealed_team,
+                                    "created_at": ctx.now, "created_by": ctx.author})
     if age < 18 and rng.random() < 0.06:
         row["disabilities"] = [rng.choice(["LD", "AUT", "COMM", "BEH", "HEAR", "MOB"])]
     ctx.add(Person, row)

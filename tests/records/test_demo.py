@@ -19,7 +19,10 @@ def test_synthetic_nhs_numbers_are_valid_and_in_the_test_range():
     assert all(n.startswith("999") and nhs_number.is_valid(n) for n in real)
 
 
-def test_generate_population(session):
+def test_generate_population(session, monkeypatch):
+    import casework.records.demo as demo
+
+    monkeypatch.setattr(demo, "SEALED_RATE", 0.05)
     load_demo_accounts(session)
     session.flush()
     made = generate_population(session, 600, echo=lambda _m: None, progress=False)
@@ -33,6 +36,12 @@ def test_generate_population(session):
     # allocations point at demo workers in the case's team
     case = session.scalars(select(Case).where(Case.status == "open", Case.worker_id.is_not(None))).first()
     assert case is not None and case.reference.startswith(("CH-", "AD-"))
+    # a few sealed records, visible to one team only
+    from casework.records.models_person import PersonRestriction
+
+    sealed = session.scalars(select(Person).where(Person.restricted.is_(True))).all()
+    assert sealed and all(session.scalar(select(PersonRestriction.team_id).where(PersonRestriction.person_id == p.id))
+               for p in sealed)
     # a second run adds more people without clashing ids or NHS numbers
     generate_population(session, 50, echo=lambda _m: None, progress=False)
     assert session.scalar(select(func.count()).select_from(Person)) >= count + 50
