@@ -62,8 +62,9 @@ class InstanceRun:
 
     # ------------------------------------------------------------------------------------- loading
     @classmethod
-    def load(cls, engine, conn, instance_id: int, actor: str | None, *, lock: bool = True):
-        row = load_instance_row(conn, instance_id, lock=lock)
+    def load(cls, engine, conn, instance_id: int, actor: str | None, *, lock: bool = True, row=None):
+        if row is None:
+            row = load_instance_row(conn, instance_id, lock=lock)
         spec, subs = engine.specs.get(conn, row["content_hash"])
         workflow = load_state(row["state"], spec, subs, engine.script_engine)
         return cls(engine, conn, row, workflow, actor)

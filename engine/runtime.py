@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, select, update
 from engine import assignment, incidents, migration
 from engine.calendar import WorkingDayCalendar
 from engine.config import ConnectorRegistry, EngineConfig, Hooks, utc_now
-from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.errors import Conflict, Forbidden, Invalid
 from engine.execution import InstanceRun, OperationResult
 from engine.history import data_diff, instance_history
 from engine.messages import MessageService
@@ -31,13 +31,13 @@ from engine.store import (
     get_definition,
     list_definitions,
     load_instance_row,
+    load_item_and_instance,
     store_definition,
 )
 from engine.timers import TimerService
 from engine.worklist import WorklistQueries
 
 ACTIVE = ("running", "error")
-_ITEM = select(work_item).where(work_item.c.id == bindparam("wid"))
 _CLOSE_ITEM = (update(work_item).where(work_item.c.id == bindparam("wid"), work_item.c.status == "open")
                .values(status="closed", completed_by=bindparam("completed_by"),
                        completed_at=bindparam("completed_at")))
@@ -145,15 +145,19 @@ class WorkflowEngine(WorklistQueries):
                       expected_version: int | None = None) -> OperationResult:
         """Complete a READY human task. Concurrent or stale completions get Conflict (never applied twice)."""
         data = _check_data(data)
-        item = self._open_item(conn, work_item_id)
+        item, row = load_item_and_instance(conn, work_item_id)
+        if item["status"] != "open":
+            raise Conflict(f"work item {work_item_id} is {item['status']}, not open")
         if item["assignee"] is not None and item["assignee"] != actor:
             raise Forbidden(f"task {work_item_id} is assigned to someone else")
-        run = self.load(conn, item["instance_id"], actor)
-        self._check_active(run.row)
+        self._check_active(row)
+        run = InstanceRun.load(self, conn, row["id"], actor, row=row)
         if expected_version is not None and run.row["version"] != expected_version:
             raise Conflict(f"process instance {run.row['id']} has changed (version {run.row['version']}, "
                            f"expected {expected_version}); reload and try again")
-        task = run.workflow.get_task_from_id(UUID(item["task_id"]))
+        task = run.workflow.tasks.get(UUID(item["task_id"])) or next(
+            (sp.tasks[UUID(item["task_id"])] for sp in run.workflow.subprocesses.values()
+             if UUID(item["task_id"]) in sp.tasks), None)
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise Conflict(f"task {work_item_id} is not ready to be completed")
         assignment.check_four_eyes(conn, run.row["id"], task.task_spec, actor)
@@ -171,14 +175,6 @@ class WorkflowEngine(WorklistQueries):
                 run._incident_from(exc)
         run.run()
         return run.save()
-
-    def _open_item(self, conn, work_item_id: int) -> dict:
-        item = conn.execute(_ITEM, {"wid": work_item_id}).mappings().first()
-        if item is None:
-            raise NotFound(f"work item {work_item_id} not found")
-        if item["status"] != "open":
-            raise Conflict(f"work item {work_item_id} is {item['status']}, not open")
-        return dict(item)
 
     @staticmethod
     def _check_active(row) -> None:

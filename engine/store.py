@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from engine.errors import Conflict, NotFound
-from engine.schema import process_definition, process_instance, spec_cache
+from engine.schema import process_definition, process_instance, spec_cache, work_item
 from engine.spiff_support import spec_from_json, spec_to_json
 
 
@@ -114,6 +114,28 @@ _LOAD_FOR_UPDATE = _LOAD.with_for_update(of=process_instance)
 _INSERT = insert(process_instance).returning(process_instance.c.id)
 _SAVE = (update(process_instance)
          .where(process_instance.c.id == bindparam("b_id"), process_instance.c.version == bindparam("b_version")))
+
+
+_ITEM_COLS = [c.label(f"wi_{c.name}") for c in work_item.c]
+_LOAD_WITH_ITEM = (select(*_INSTANCE_COLS, *_ITEM_COLS)
+                   .select_from(_INSTANCE_JOIN.join(work_item, work_item.c.instance_id == process_instance.c.id))
+                   .where(work_item.c.id == bindparam("wid")))
+_LOAD_WITH_ITEM_FOR_UPDATE = _LOAD_WITH_ITEM.with_for_update(of=process_instance)
+
+
+def load_item_and_instance(conn, work_item_id: int) -> tuple[dict, dict]:
+    """A work item and its instance row (locked on PostgreSQL) in one round trip."""
+    q = _LOAD_WITH_ITEM_FOR_UPDATE if conn.dialect.name == "postgresql" else _LOAD_WITH_ITEM
+    row = conn.execute(q, {"wid": work_item_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"work item {work_item_id} not found")
+    item, inst = {}, {}
+    for key, value in row.items():
+        if key.startswith("wi_"):
+            item[key[3:]] = value
+        else:
+            inst[key] = value
+    return item, inst
 
 
 def load_instance_row(conn, instance_id: int, *, lock: bool = False) -> dict:
