@@ -95,7 +95,8 @@ ALERT_TYPES = {
 CHRONOLOGY_KINDS = {
     "referral_received": "Referral received", "assessment_started": "Assessment started",
     "assessment_completed": "Assessment completed", "strategy_discussion": "Strategy discussion",
-    "section47_started": "Section 47 enquiry started", "conference": "Child protection conference",
+    "section47_started": "Section 47 enquiry started", "section47_completed": "Section 47 enquiry completed",
+    "conference": "Child protection conference",
     "plan_started": "Plan started", "plan_ended": "Plan ended", "review": "Review",
     "payment_authorised": "Payment authorised", "case_opened": "Case opened", "case_closed": "Case closed",
     "significant_event": "Significant event", "workflow": "Workflow event", "manual": "Entry added by hand",

@@ -154,3 +154,23 @@ def test_summary_and_hidden_person(session):
         chrono.chronology(session, outsider, person.id)
     summary = person_summary(session, actor, person.id)
     assert summary["person"]["id"] == person.id and summary["chronology"] == []
+
+
+def test_significant_workflow_events_go_on_the_chronology(session):
+    from casework.records.chronology_workflow import workflow_event_entry
+
+    actor = practitioner(session)
+    person = create_person(session, actor)
+    at = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    started = {"instance_id": 7, "event_type": "instance_started", "at": at, "task_id": None,
+               "data": '{"process_key": "child_protection", "version": 1}'}
+    strategy = {"instance_id": 7, "event_type": "task_completed", "task_spec": "strategy_discussion",
+                "task_id": "abc", "task_title": "Record the strategy discussion", "at": at + timedelta(days=1)}
+    routine = {"instance_id": 7, "event_type": "task_completed", "task_spec": "review_overdue_icpc",
+               "task_id": "def", "at": at + timedelta(days=2)}
+    assert workflow_event_entry(session, person.id, started).kind == "strategy_discussion"
+    entry = workflow_event_entry(session, person.id, strategy)
+    assert entry.kind == "strategy_discussion" and entry.title == "Strategy discussion held"
+    assert workflow_event_entry(session, person.id, routine) is None
+    assert workflow_event_entry(session, person.id, strategy).id == entry.id  # idempotent
+    assert len(chrono.chronology(session, actor, person.id)) == 2
