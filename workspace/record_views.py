@@ -24,7 +24,7 @@ from casework.records.service_summary import person_summary
 from casework.web.context import current_actor, db_session
 from casework.web.navigation import NavEntry, register_nav
 from engine.schema import history_event, process_definition, process_instance
-from workspace import services
+from workspace import queries, services
 from workspace.views import blueprint
 
 register_nav(NavEntry("Find a person", "workspace.people", Permission.RECORDS_VIEW, order=30))
@@ -83,7 +83,8 @@ def person(person_id: int):  # type: ignore[no-untyped-def]
         "workspace/person.html", title=summary["person"]["display_name"], s=summary, record=record,
         relationships=relationships_of(session, actor, record), household=household(session, actor, record),
         entries=entries, kind=kind, kinds=codes.CHRONOLOGY_KINDS, notes=notes, more_notes=more_notes,
-        steps=steps, relationship_labels=codes.RELATIONSHIP_TYPES)
+        steps=steps, relationship_labels=codes.RELATIONSHIP_TYPES,
+        processes=startable_processes() if actor.can(Permission.RECORDS_EDIT) and actor.can(Permission.WORK) else [])
 
 
 @blueprint.get("/cases/<reference>")
@@ -142,3 +143,41 @@ def process_diagram(instance_id: int):  # type: ignore[no-untyped-def]
     current = sorted({s["task_spec"] for s in now if s["task_spec"]})
     return jsonify(xml=xml, done=sorted({s["task_spec"] for s in done if s["task_spec"]} - set(current)),
                    current=current)
+
+
+def startable_processes() -> list[tuple[str, str]]:
+    """(process key, name) of the latest published version of each process."""
+    latest: dict[str, str] = {}
+    for d in services.engine().definitions(services.conn()):
+        latest[d["process_key"]] = d.get("name") or d["process_key"]
+    return sorted(latest.items(), key=lambda kv: kv[1])
+
+
+@blueprint.post("/cases/<reference>/start")
+@requires(Permission.WORK, Permission.RECORDS_EDIT)
+def start_process(reference: str):  # type: ignore[no-untyped-def]
+    from flask import flash
+
+    from casework.records.service_case import attach_process
+
+    actor = current_actor()
+    session = db_session()
+    found = case_by_reference(session, actor, reference)
+    get_visible_person(session, actor, found.person_id)
+    key = request.form.get("process_key") or ""
+    names = dict(startable_processes())
+    if key not in names:
+        raise Invalid("Choose a process to start", details={"process_key": "Choose a process to start"})
+    if found.status != "open":
+        raise Invalid("This case is closed", details={"process_key": "Reopen the case before starting work"})
+    result = services.engine().start(services.conn(), key, business_key=found.reference,
+                                     data={"person_id": found.person_id, "referral_date": date.today().isoformat()},
+                                     actor=actor.username)
+    attach_process(session, found, instance_id=result.instance_id, process_key=key, actor=actor)
+    session.commit()
+    for item in services.engine().work_items_for(services.conn(), result.instance_id):
+        full = queries.get_item(services.conn(), item["id"])
+        if full is not None and services.may_open(actor, full):
+            return redirect(url_for("workspace.task", item_id=item["id"]))
+    flash(f"{names[key]} started for {found.reference}.")
+    return redirect(url_for("workspace.person", person_id=found.person_id, _anchor=f"case-{found.id}"))

@@ -127,3 +127,24 @@ def test_completing_sends_routing_fields_to_the_engine_and_answers_to_the_case_r
                             ).one()
     assert entry.case_id == case.id and "What happened: Spoke to Ava's teacher" in entry.detail
     assert entry.title == "Record the contact: answers recorded"
+
+
+def test_start_a_process_from_the_case_view(client, session, connection, wf):
+    from sqlalchemy import select
+
+    from casework.records.models_case import CaseProcess
+
+    user, person, case, _i, _w = setup_case(session, connection, wf)
+    token = sign_in(client, user)
+    doc = page(client.get(f"/people/{person.id}"))
+    select_box = doc.select_one(f"#process_key-{case.id}")
+    assert [o["value"] for o in select_box.select("option")] == ["", "ws_contact"]
+    response = client.post(f"/cases/{case.reference}/start", data={"csrf_token": token, "process_key": "ws_contact"})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/tasks/")
+    links = session.scalars(select(CaseProcess).where(CaseProcess.case_id == case.id)).all()
+    assert len(links) == 2
+    response = client.post(f"/cases/{case.reference}/start", data={"csrf_token": token, "process_key": "nope"})
+    assert response.status_code == 422
+    token = sign_in(client, create_user(session, roles=["finance_officer"]))  # may view records, not edit them
+    assert client.post(f"/cases/{case.reference}/start", data={"csrf_token": token, "process_key": "ws_contact"}
+                       ).status_code == 403
