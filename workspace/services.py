@@ -147,3 +147,22 @@ def case_people(actor: Actor, references: set[str]) -> dict[str, dict]:
         out[reference] = {"person_id": person_id, "visible": bool(visible),
                           "name": f"{preferred or forename} {surname}" if visible else "Restricted record"}
     return out
+
+
+def earlier_answers(actor: Actor, business_key: str | None, limit: int = 10) -> list[dict]:
+    """Answers recorded by earlier steps of this case (newest first), if the actor may see the person."""
+    from casework.records.access import visible_person_ids
+    from casework.records.models_case import Case
+    from casework.records.models_chronology import ChronologyEntry
+
+    if not business_key or not actor.can(Permission.RECORDS_VIEW):
+        return []
+    case = db_session().scalars(select(Case).where(Case.reference == business_key)).first()
+    if case is None or not visible_person_ids(db_session(), actor, [case.person_id]):
+        return []
+    rows = db_session().execute(
+        select(ChronologyEntry.title, ChronologyEntry.detail, ChronologyEntry.occurred_at)
+        .where(ChronologyEntry.case_id == case.id, ChronologyEntry.source_ref.like("work\\_item:%:answers",
+                                                                                  escape="\\"))
+        .order_by(ChronologyEntry.occurred_at.desc(), ChronologyEntry.id.desc()).limit(limit)).all()
+    return [{"title": t, "detail": d, "at": at} for t, d, at in rows]

@@ -59,6 +59,7 @@ def _task_page(item: dict, form: SchemaForm, data: dict, *, result: FormResult |
         assignee_name=names.get(item["assignee"] or "", item["assignee"]),
         fields=form.render(data, raw=result.raw if result else None, errors=errors),
         answers=None if _mine(item) else form.answers(data),
+        earlier=services.earlier_answers(current_actor(), item["business_key"]),
         errors=errors, error_list=form.error_list(result) if result and errors else [],
     ), status
 

@@ -148,3 +148,24 @@ def test_start_a_process_from_the_case_view(client, session, connection, wf):
     token = sign_in(client, create_user(session, roles=["finance_officer"]))  # may view records, not edit them
     assert client.post(f"/cases/{case.reference}/start", data={"csrf_token": token, "process_key": "ws_contact"}
                        ).status_code == 403
+
+
+def test_task_page_shows_earlier_answers_of_the_case(client, session, connection, wf):
+    from sqlalchemy import select
+
+    from engine.schema import work_item
+
+    user, _person, _case, instance_id, item_id = setup_case(session, connection, wf)
+    token = sign_in(client, user)
+    client.post(f"/tasks/{item_id}", data={"csrf_token": token, "contact_date-day": "2", "contact_date-month": "3",
+                                           "contact_date-year": "2026", "contact_type": "phone",
+                                           "summary": "Spoke to the school", "_action": "continue"})
+    client.post(f"/tasks/{item_id}/check", data={"csrf_token": token})
+    decision = connection.execute(select(work_item.c.id).where(work_item.c.instance_id == instance_id,
+                                                               work_item.c.status == "open")).scalar_one()
+    manager = create_user(session, roles=["team_manager"])
+    connection.execute(work_item.update().where(work_item.c.id == decision).values(assignee=manager.username))
+    sign_in(client, manager)
+    details_box = page(client.get(f"/tasks/{decision}")).select_one("#earlier-answers")
+    assert "Record the contact: answers recorded" in details_box.get_text()
+    assert "What happened: Spoke to the school" in details_box.get_text()
