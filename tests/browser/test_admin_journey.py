@@ -219,3 +219,101 @@ def test_user_administration_pages_are_accessible(journey: Journey, live_server:
     journey.page.get_by_label("Team manager").check()
     journey.page.get_by_role("button", name="Save").click()
     expect(journey.page.locator(f'tr[data-user="sam{n}"]')).to_contain_text("Team manager")
+
+
+def seed_case(n: int) -> dict:
+    """A practitioner with an open case to start the published process on (workspace side)."""
+    from datetime import date
+
+    from casework.auth.access import Actor
+    from casework.records import service_case as cases
+    from tests.records.factories import create_person
+
+    with database.session_scope() as session:
+        team = accounts.create_team(session, code=f"adm-team{n}", name=f"Admin journey team {n}")
+        worker = accounts.create_user(session, username=f"prac{n}", display_name=f"Pat Practitioner {n}",
+                                      password=PASSWORD, roles=["practitioner"], teams=[team.code])
+        manager = accounts.create_user(session, username=f"mgr{n}", display_name=f"Mo Manager {n}",
+                                       password=PASSWORD, roles=["team_manager"], teams=[team.code],
+                                       manages=[team.code])
+        person = create_person(session, Actor.from_user(manager), forename="Ava", surname=f"Journey{n}",
+                               date_of_birth=date(2015, 3, 14))
+        case = cases.open_case(session, Actor.from_user(manager), person, {
+            "service_area": "children", "open_reason": "referral", "team_id": team.id, "worker_id": worker.id})
+        return {"worker": worker.username, "person": person.id, "case": case.id, "reference": case.reference}
+
+
+@pytest.mark.browser
+def test_add_user_task_in_modeller_publish_and_start_from_workspace(journey: Journey,
+                                                                    live_server: LiveServer) -> None:
+    from sqlalchemy import select
+
+    from engine.schema import process_definition, process_instance
+
+    s = seed(live_server, lambda key: triage_files(key=key), "addtask")
+    c = seed_case(next(_seq))
+    page = journey.page
+    journey.sign_in(s["author"])
+    open_modeller(journey, s["draft"])
+    modeller = "window.caseworkModeller.modeler"
+
+    # append a task after Task_triage with the context pad, name it, make it a user task with the replace menu
+    page.locator(".djs-element[data-element-id=Task_triage]").click()
+    page.locator('.djs-context-pad .entry[data-action="append.append-task"]').click()
+    page.keyboard.type("Check the decision")
+    page.locator("#canvas").click(position={"x": 5, "y": 5})
+    new_id = page.evaluate(f"""() => {modeller}.get('elementRegistry').filter(
+        e => e.businessObject && e.businessObject.name === 'Check the decision')[0].id""")
+    page.locator(f".djs-element[data-element-id={new_id}]").click()
+    page.locator('.djs-context-pad .entry[data-action="replace"]').click()
+    page.locator('.djs-popup [data-id="replace-with-user-task"]').click()
+    new_id = page.evaluate(f"""() => {modeller}.get('elementRegistry').filter(
+        e => e.businessObject && e.businessObject.name === 'Check the decision')[0].id""")
+    kind = page.evaluate(f"() => {modeller}.get('elementRegistry').get('{new_id}').businessObject.$type")
+    assert kind == "bpmn:UserTask"
+
+    page.get_by_role("button", name="Save and check").click()
+    expect(page.locator(f'#problems a[data-element-id="{new_id}"]')).to_have_count(1)
+    expect(page.locator("#problems")).to_contain_text("names no form")
+    page.locator(f'#problems a[data-element-id="{new_id}"]').click()
+    expect(page.locator("#panel-element")).to_contain_text("Check the decision")
+    page.get_by_label("Form", exact=True).select_option("triage")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#save-status")).to_contain_text("Settings applied and saved")
+    # the engine refuses two flows out of Task_triage: remove the old flow, connect the new task to the end
+    expect(page.locator("#problems")).to_contain_text("Multiple outgoing flows are not supported")
+    page.evaluate(f"() => {modeller}.get('selection').select({modeller}.get('elementRegistry').get('Flow_2'))")
+    page.locator('.djs-context-pad .entry[data-action="delete"]').click()
+    assert page.evaluate(f"() => !{modeller}.get('elementRegistry').get('Flow_2')")
+    page.locator(f".djs-element[data-element-id={new_id}]").click()
+    page.locator('.djs-context-pad .entry[data-action="connect"]').click()
+    page.locator(".djs-element[data-element-id=EndEvent_1]").click()
+    page.get_by_role("button", name="Save and check").click()
+    expect(page.locator("#save-status")).to_contain_text("Saved. No problems.")
+    journey.check("user task added")
+
+    journey.goto(f"/admin/drafts/{s['draft']}")
+    page.get_by_label("What does this change and why?").fill("Second look at every triage decision")
+    page.get_by_role("button", name="Submit for review").click()
+    page.get_by_role("button", name="Sign out").click()
+    journey.sign_in(s["reviewer"])
+    journey.goto(f"/admin/drafts/{s['draft']}")
+    page.get_by_label("Your review").fill("Checked")
+    page.get_by_role("button", name="Approve").click()
+    page.get_by_label("Why publish now?").fill("Go live")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(f"Published {s['key']} version 1")
+
+    # the practitioner starts the new version on a case from the workspace
+    page.get_by_role("button", name="Sign out").click()
+    journey.sign_in(c["worker"])
+    journey.goto(f"/people/{c['person']}")
+    page.locator(f"#process_key-{c['case']}").select_option(s["key"])
+    page.get_by_role("button", name=f"Start the chosen process for {c['reference']}").click()
+    page.wait_for_load_state()
+    journey.check("process started from the workspace")
+    with database.session_scope() as session:
+        rows = session.execute(select(process_instance.c.business_key, process_definition.c.version)
+                               .join(process_definition, process_definition.c.id == process_instance.c.definition_id)
+                               .where(process_instance.c.process_key == s["key"])).all()
+    assert [(r.business_key, r.version) for r in rows] == [(c["reference"], 1)]

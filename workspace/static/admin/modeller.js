@@ -4,7 +4,7 @@
 const root = document.getElementById("modeller");
 const cfg = root.dataset;
 const editable = cfg.editable === "true";
-const modeler = new window.BpmnJS({ container: "#canvas", keyboard: { bindTo: document } });
+const modeler = new window.BpmnJS({ container: "#canvas" }); // keyboard shortcuts work while the canvas has focus
 let version = null;
 let current = null; // element id shown in the panel
 
