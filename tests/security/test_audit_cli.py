@@ -74,3 +74,33 @@ def test_cli_verify_reports_intact_then_tampered(audit_db, tmp_path):
     broken = _verify(url, tmp_path)
     assert broken.exit_code == 1
     assert f"AUDIT CHAIN BROKEN at entry {rows[2]['seq']}" in broken.output
+
+
+def test_cli_reset_2fa_removes_the_second_factor_and_is_audited(audit_db, tmp_path):
+    from casework.accounts.service import create_user
+    from casework.audit import AuditEvent
+    from casework.auth import totp
+
+    url, engine = audit_db
+    with Session(engine) as s:
+        user = create_user(s, username="lost.phone", display_name="Lost Phone", password="a-long-passphrase-77")
+        totp.begin_enrolment(s, user)
+        row = totp.totp_for(s, user.id)
+        row.confirmed_at = row.created_at
+        s.commit()
+        user_id, epoch = user.id, user.session_epoch
+    env = {"DATABASE_URL": url, "CASEWORK_INSTANCE_DIR": str(tmp_path)}
+    result = CliRunner().invoke(main, ["users", "reset-2fa", "lost.phone"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0 and "removed" in result.output
+    again = CliRunner().invoke(main, ["users", "reset-2fa", "lost.phone"], env=env, catch_exceptions=False)
+    assert "had no two-step verification" in again.output
+    missing = CliRunner().invoke(main, ["users", "reset-2fa", "nobody.x"], env=env, catch_exceptions=False)
+    assert missing.exit_code == 1
+    with Session(engine) as s:
+        assert not totp.is_enabled(s, user_id)
+        from casework.accounts.models import User
+
+        assert s.get(User, user_id).session_epoch == epoch + 1
+        event = s.query(AuditEvent).order_by(AuditEvent.seq.desc()).first()
+        assert (event.action, event.record_id, event.actor_user_id) == ("totp_change", str(user_id), None)
+        assert "administrator" in event.reason
