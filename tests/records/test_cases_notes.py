@@ -174,3 +174,22 @@ def test_significant_workflow_events_go_on_the_chronology(session):
     assert workflow_event_entry(session, person.id, routine) is None
     assert workflow_event_entry(session, person.id, strategy).id == entry.id  # idempotent
     assert len(chrono.chronology(session, actor, person.id)) == 2
+
+
+def test_engine_listener_uses_the_case_reference_business_key(app, session):
+    from casework.engine_host import _event_listeners
+    from casework.records.chronology_workflow import on_engine_event
+    from casework.web.context import db_session
+
+    assert on_engine_event in _event_listeners
+    with app.test_request_context():
+        s = db_session()
+        actor = practitioner(s)
+        person = create_person(s, actor)
+        case = cases.open_case(s, actor, person, {"service_area": "children", "open_reason": "referral"})
+        event = {"instance_id": 9, "event_type": "task_completed", "task_spec": "record_icpc", "task_id": "x",
+                 "business_key": case.reference, "at": datetime(2026, 11, 20, tzinfo=UTC)}
+        on_engine_event(event)
+        on_engine_event({**event, "business_key": "not-a-case"})
+        kinds = [e.kind for e in chrono.chronology(s, actor, person.id, sources=["workflow"])]
+        assert kinds == ["conference"]
