@@ -6,10 +6,21 @@ from typing import Any
 
 from flask import request
 from marshmallow import RAISE, Schema, fields, validate
+from sqlalchemy.orm.exc import StaleDataError
 
+from api import blueprint
 from casework.errors import Invalid
 
 MAX_LIMIT = 100
+
+
+@blueprint.errorhandler(StaleDataError)
+def _stale(_exc: StaleDataError):  # type: ignore[no-untyped-def]
+    """Someone saved the same record between our read and our write (the versioned UPDATE matched no row)."""
+    from casework.web.errors import error_response
+
+    return error_response(409, "stale_version", "This record was changed by someone else at the same time; "
+                          "reload it and make your change again", {"version": "Changed by someone else"})
 
 
 def page_args(default: int = 25) -> tuple[int, int]:

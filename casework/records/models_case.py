@@ -28,6 +28,8 @@ class Case(Attributed, Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     version: Mapped[int] = mapped_column(default=1)
+    # UPDATE ... WHERE version = <the version read>: a concurrent writer makes the flush fail (-> 409)
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     allocations: Mapped[list[Allocation]] = relationship(order_by="Allocation.id", cascade="all, delete-orphan")
     processes: Mapped[list[CaseProcess]] = relationship(order_by="CaseProcess.id", cascade="all, delete-orphan")

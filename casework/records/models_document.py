@@ -21,6 +21,8 @@ class Document(Attributed, Base):
     title: Mapped[str] = mapped_column(String(300))
     current_version: Mapped[int] = mapped_column(default=1)
     version: Mapped[int] = mapped_column(default=1)
+    # UPDATE ... WHERE version = <the version read>: a concurrent writer makes the flush fail (-> 409)
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     versions: Mapped[list[DocumentVersion]] = relationship(order_by="DocumentVersion.version_no",
                                                            cascade="all, delete-orphan")

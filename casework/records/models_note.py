@@ -27,6 +27,8 @@ class CaseNote(Attributed, Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     version: Mapped[int] = mapped_column(default=1)
+    # UPDATE ... WHERE version = <the version read>: a concurrent writer makes the flush fail (-> 409)
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     corrections: Mapped[list[NoteCorrection]] = relationship(order_by="NoteCorrection.id",
                                                              cascade="all, delete-orphan")

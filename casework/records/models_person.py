@@ -46,6 +46,8 @@ class Person(Attributed, Base):
     restricted: Mapped[bool] = mapped_column(default=False)
     pds_linked_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
+    # UPDATE ... WHERE version = <the version read>: a concurrent writer makes the flush fail (-> 409)
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     names: Mapped[list[PersonName]] = relationship(order_by="PersonName.id", cascade="all, delete-orphan")
     addresses: Mapped[list[PersonAddress]] = relationship(order_by="PersonAddress.id",

@@ -26,6 +26,8 @@ class PersonRelationship(Attributed, Base):
     start_date: Mapped[date | None]
     end_date: Mapped[date | None]
     version: Mapped[int] = mapped_column(default=1)
+    # UPDATE ... WHERE version = <the version read>: a concurrent writer makes the flush fail (-> 409)
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class Involvement(Attributed, Base):
@@ -42,3 +44,5 @@ class Involvement(Attributed, Base):
     start_date: Mapped[date | None]
     end_date: Mapped[date | None]
     version: Mapped[int] = mapped_column(default=1)
+    # UPDATE ... WHERE version = <the version read>: a concurrent writer makes the flush fail (-> 409)
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}

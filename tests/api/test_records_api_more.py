@@ -87,3 +87,20 @@ def test_restriction_endpoint(client, session):
     config_client = client.application.test_client()
     _, h4 = _h(config_client, session, roles=["configurator"])
     assert config_client.get("/api/people?surname=sea", headers=h4).status_code == 403
+
+
+
+def test_a_concurrent_write_detected_at_flush_is_409(client, session, monkeypatch):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from casework.records import service_person
+
+    _, h = _h(client, session)
+    pid = _person(client, h, "Racer")
+
+    def racing(*_args, **_kw):
+        raise StaleDataError("UPDATE statement on table 'person' expected to update 1 row(s); 0 were matched.")
+
+    monkeypatch.setattr(service_person, "update_person", racing)
+    response = client.patch(f"/api/people/{pid}", json={"preferred_name": "R", "version": 1}, headers=h)
+    assert response.status_code == 409 and response.json["error"]["code"] == "stale_version"

@@ -160,3 +160,16 @@ def test_search_by_nhs_surname_prefix_dob_and_partial_name(session):
         people.search_people(session, actor, q="p c")
     with pytest.raises(Invalid):
         people.search_people(session, actor)
+
+
+def test_a_concurrent_writer_makes_the_versioned_update_fail(session, connection):
+    from sqlalchemy import text
+    from sqlalchemy.orm.exc import StaleDataError
+
+    actor = practitioner(session)
+    person = create_person(session, actor)
+    # someone else saves after we read version 1 (same database, outside our session)
+    connection.execute(text("UPDATE person SET version = 2, preferred_name = 'Theirs' WHERE id = :id"),
+                       {"id": person.id})
+    with pytest.raises(StaleDataError):
+        people.update_person(session, actor, person, {"preferred_name": "Mine"}, expected_version=1)
