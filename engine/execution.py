@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from engine.errors import EngineError, ScriptError
 from engine.history import EventBuffer, data_diff
 from engine.projection import task_bpmn_id, task_title
 from engine.pruning import prune
-from engine.schema import incident
+from engine.schema import incident, timer
 from engine.scripting import ConnectorFailure
 from engine.spiff_support import dump_state, load_state, use_clock
 from engine.store import insert_instance, load_instance_row, save_instance
@@ -177,6 +178,7 @@ class InstanceRun:
     def save(self, *, definition_id: int | None = None) -> OperationResult:
         if self.row["status"] != "cancelled" and not self.workflow.is_completed():
             self.engine.messages.drain_pending(self)
+        self._record_inline_timers()
         prune(self.workflow)
         status = self.status()
         was_completed = self.row["status"] == "completed"
@@ -192,6 +194,30 @@ class InstanceRun:
             version = save_instance(self.conn, self.row, state=state, status=status, now=self.now,
                                     definition_id=definition_id)
         return self.finish(status, version)
+
+    def _find(self, task_id: str):
+        uid = UUID(task_id)
+        for wf in (self.workflow, *self.workflow.subprocesses.values()):
+            if uid in wf.tasks:
+                return wf.tasks[uid]
+        return None
+
+    def _record_inline_timers(self) -> None:
+        """SpiffWorkflow fires every due timer whenever it runs (``refresh_timers``), not only the one a
+        worker claimed: record those firings (timer row ``fired``, history) instead of calling them cancelled."""
+        late_limit = self.engine.config.late_timer_seconds * 1000
+        for tid, (due, _spec) in list(self.before.timers.items()):
+            task = self._find(tid)
+            if task is None or not task.has_state(TaskState.COMPLETED | TaskState.READY):
+                continue
+            late_ms = max(0, int((self.spiff_now - due).total_seconds() * 1000))
+            self.conn.execute(update(timer).where(timer.c.instance_id == self.row["id"], timer.c.task_id == tid,
+                                                  timer.c.status == "waiting")
+                              .values(status="fired", fired_at=self.now, late_ms=late_ms, claimed_by=self.actor,
+                                      claimed_at=self.now))
+            del self.before.timers[tid]
+            self.event("timer_fired_late" if late_ms > late_limit else "timer_fired", task,
+                       data={"due_at": due, "late_ms": late_ms, "worker": None}, actor="timer")
 
     def finish(self, status: str, version: int) -> OperationResult:
         problems: list[dict] = []

@@ -25,32 +25,44 @@ class TimerService:
     def __init__(self, engine):
         self.engine = engine
 
-    def _claim(self, conn, now):
+    def _claim(self, conn, now, n: int):
         q = (select(timer.c.id, timer.c.instance_id, timer.c.task_id, timer.c.due_at)
              .select_from(timer.join(process_instance, process_instance.c.id == timer.c.instance_id))
              .where(timer.c.status == "waiting", timer.c.due_at <= now,
                     process_instance.c.status.in_(("running", "error")))
-             .order_by(timer.c.due_at, timer.c.id).limit(1))
+             .order_by(timer.c.due_at, timer.c.id).limit(n))
         if conn.dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True, of=timer)
-        return conn.execute(q).first()
+        return conn.execute(q).all()
 
-    def fire_due(self, db, *, now: datetime | None = None, limit: int = 1000, worker_id: str = "worker") -> int:
-        """Fire up to ``limit`` due timers; ``db`` is an Engine (each timer gets its own transaction)."""
+    def fire_due(self, db, *, now: datetime | None = None, limit: int = 1000, worker_id: str = "worker",
+                 batch: int | None = None) -> int:
+        """Fire up to ``limit`` due timers; ``db`` is an Engine.
+
+        Each transaction claims a batch of due timers (SKIP LOCKED: other workers take other rows) and fires
+        them in instance-id order (a global lock order, so two workers cannot deadlock on instance rows),
+        each instance's timers in due order.
+        A crash or error rolls the whole batch back; nothing is half-fired. After a Conflict (a lost race,
+        possible on SQLite) the worker continues one timer per transaction."""
+        size = batch or self.engine.config.timer_batch
         fired = conflicts = 0
         while fired < limit:
             try:
                 with db.begin() as conn:
                     at = now or self.engine.now()
-                    claimed = self._claim(conn, at)
-                    if claimed is None:
+                    claimed = self._claim(conn, at, min(size, limit - fired))
+                    if not claimed:
                         break
-                    if self.fire_one(conn, claimed, at, worker_id):
-                        fired += 1
+                    done = 0
+                    for row in sorted(claimed, key=lambda r: (r.instance_id, r.due_at, r.id)):
+                        if self.fire_one(conn, row, at, worker_id):
+                            done += 1
+                fired += done
             except Conflict:
-                # another worker fired this timer or changed the instance meanwhile (possible on SQLite,
-                # which has no row locks): our transaction rolled back, nothing was applied twice
+                # another worker fired a timer of this batch or changed its instance meanwhile: our
+                # transaction rolled back, nothing was applied twice
                 conflicts += 1
+                size = 1
                 if conflicts > 100:
                     break
         return fired
@@ -63,10 +75,9 @@ class TimerService:
         task = run.workflow.get_task_from_id(UUID(claimed.task_id))
         values = {"claimed_by": worker_id, "claimed_at": run.now}
         if task is None or not hasattr(task.task_spec, "event_definition") or task.state != TaskState.WAITING:
-            stale = conn.execute(update(timer).where(timer.c.id == claimed.id, timer.c.status == "waiting")
-                                 .values(status="cancelled", **values))
-            if stale.rowcount != 1:
-                raise Conflict(f"timer {claimed.id} was handled by another worker")
+            # its task no longer waits (an earlier timer of the same batch or another worker got there first)
+            conn.execute(update(timer).where(timer.c.id == claimed.id, timer.c.status == "waiting")
+                         .values(status="cancelled", **values))
             return False
         late_ms = max(0, int((now - due).total_seconds() * 1000))
         run.spiff_now = max(now, due + timedelta(milliseconds=1))

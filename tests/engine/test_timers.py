@@ -118,3 +118,20 @@ def test_a_crash_while_firing_leaves_the_timer_to_fire_once_later(wf_engine, con
     assert set(open_items(wf_engine, connection, r.instance_id)) == {"review"}
     fired = [e for e in wf_engine.history(connection, r.instance_id) if e["event_type"].startswith("timer_fired")]
     assert len(fired) == 1 and fired[0]["data"]["worker"] == "w2"
+
+
+def test_two_timers_of_one_instance_in_one_batch(wf_engine, connection, publish, clock, db):
+    """The reminder (non-interrupting) and the overdue timer (interrupting) are both due: they fire in due
+    order (SpiffWorkflow fires the second while running the first; it is recorded as fired all the same)."""
+    publish("timers.bpmn")
+    r = wf_engine.start(connection, "timers", "c", {}, "ann")
+    clock.value = datetime(2026, 3, 9, 1, tzinfo=UTC)
+    assert wf_engine.fire_due_timers(db) == 1
+    clock.advance(days=11)
+    assert wf_engine.fire_due_timers(db) in (1, 2)
+    assert set(open_items(wf_engine, connection, r.instance_id)) == {"chase", "escalate"}
+    assert _timers(connection, r.instance_id) == []
+    assert len(_timers(connection, r.instance_id, "fired")) == 3
+    fired = [e["task_spec"] for e in wf_engine.history(connection, r.instance_id)
+             if e["event_type"].startswith("timer_fired")]
+    assert fired == ["wait", "remind", "overdue"]
