@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from math import ceil
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
@@ -14,14 +15,17 @@ from engine.calendar import WorkingDayCalendar
 from engine.schema import process_definition, process_instance, work_item
 
 PER_PAGE = 25
+# "due" follows the inbox/queue indexes (..., status, [assignee,] due_at), so a page reads only its own rows.
 SORTS: dict[str, tuple[Any, ...]] = {
-    "due": (work_item.c.due_at.is_(None), work_item.c.due_at, work_item.c.id),
-    "-due": (work_item.c.due_at.is_(None), work_item.c.due_at.desc(), work_item.c.id.desc()),
+    "due": (work_item.c.due_at.asc().nulls_last(), work_item.c.id),
+    "-due": (work_item.c.due_at.desc().nulls_last(), work_item.c.id.desc()),
     "oldest": (work_item.c.created_at, work_item.c.id),
     "newest": (work_item.c.created_at.desc(), work_item.c.id.desc()),
-    "priority": (work_item.c.priority.desc(), work_item.c.due_at.is_(None), work_item.c.due_at, work_item.c.id),
+    "priority": (work_item.c.priority.desc(), work_item.c.due_at.asc().nulls_last(), work_item.c.id),
     "task": (work_item.c.title, work_item.c.id),
 }
+OPTIONS_TTL_S = 60.0
+_options_cache: dict[tuple, tuple[float, dict]] = {}
 SORT_LABELS = {"due": "Due soonest", "-due": "Due latest", "oldest": "Waiting longest", "newest": "Newest",
                "priority": "Highest priority", "task": "Task name"}
 DUE_FILTERS = {"": "Any time", "overdue": "Overdue", "today": "Due today or overdue",
@@ -91,7 +95,7 @@ def _due_clause(due: str, now: datetime, calendar: WorkingDayCalendar) -> Any:
 
 
 def _listing(conn: Connection, where: list, filters: Filters, now: datetime, calendar: WorkingDayCalendar,
-             per_page: int = PER_PAGE) -> Page:
+             per_page: int = PER_PAGE, cache_key: tuple | None = None) -> Page:
     clauses = [work_item.c.status == "open", *where]
     if filters.process:
         clauses.append(process_instance.c.process_key == filters.process)
@@ -107,7 +111,22 @@ def _listing(conn: Connection, where: list, filters: Filters, now: datetime, cal
                         .order_by(*SORTS[filters.sort]).limit(per_page).offset((page - 1) * per_page)).mappings()
     items = [decorate(dict(r), now, calendar) for r in rows]
     return Page(items=items, total=total, page=page, per_page=per_page,
-                options=_filter_options(conn, where))
+                options=_cached_options(conn, where, cache_key))
+
+
+def _cached_options(conn: Connection, where: list, key: tuple | None) -> dict[str, list[tuple[str, str]]]:
+    """Filter choices change slowly; a minute-old list is fine and spares two GROUP BYs per page."""
+    if key is None:
+        return _filter_options(conn, where)
+    clock = monotonic()
+    hit = _options_cache.get(key)
+    if hit is not None and clock - hit[0] < OPTIONS_TTL_S:
+        return hit[1]
+    options = _filter_options(conn, where)
+    if len(_options_cache) > 10_000:
+        _options_cache.clear()
+    _options_cache[key] = (clock, options)
+    return options
 
 
 def _filter_options(conn: Connection, where: list) -> dict[str, list[tuple[str, str]]]:
@@ -153,7 +172,8 @@ def decorate(item: dict, now: datetime, calendar: WorkingDayCalendar) -> dict:
 
 def my_work(conn: Connection, username: str, filters: Filters, *, now: datetime,
             calendar: WorkingDayCalendar) -> Page:
-    return _listing(conn, [work_item.c.assignee == username], filters, now, calendar)
+    return _listing(conn, [work_item.c.assignee == username], filters, now, calendar,
+                    cache_key=(str(conn.engine.url), "my", username))
 
 
 def team_queue(conn: Connection, team_codes: list[str], filters: Filters, *, now: datetime,
@@ -163,7 +183,8 @@ def team_queue(conn: Connection, team_codes: list[str], filters: Filters, *, now
     where = [work_item.c.team.in_(team_codes)]
     if not include_assigned:
         where.append(work_item.c.assignee.is_(None))
-    return _listing(conn, where, filters, now, calendar)
+    return _listing(conn, where, filters, now, calendar,
+                    cache_key=(str(conn.engine.url), "team", tuple(team_codes), include_assigned))
 
 
 def _approval_where(username: str, roles: list[str], team_codes: list[str]) -> list:
@@ -178,7 +199,8 @@ def _approval_where(username: str, roles: list[str], team_codes: list[str]) -> l
 
 def approvals(conn: Connection, username: str, roles: list[str], team_codes: list[str], filters: Filters, *,
               now: datetime, calendar: WorkingDayCalendar) -> Page:
-    return _listing(conn, _approval_where(username, roles, team_codes), filters, now, calendar)
+    return _listing(conn, _approval_where(username, roles, team_codes), filters, now, calendar,
+                    cache_key=(str(conn.engine.url), "approvals", username, tuple(roles), tuple(team_codes)))
 
 
 def count_my_work(conn: Connection, username: str) -> int:

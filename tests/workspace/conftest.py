@@ -56,3 +56,11 @@ def wf(app, clock, connection):  # type: ignore[no-untyped-def]
     engine = get_engine(app)
     publish_test_process(engine, connection)
     return engine
+
+
+@pytest.fixture(autouse=True)
+def _fresh_filter_options() -> None:
+    """Work-list filter choices are cached for a minute per list; tests share one database URL."""
+    from workspace import queries
+
+    queries._options_cache.clear()
