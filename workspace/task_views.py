@@ -170,7 +170,10 @@ def _signed_out(exc: Unauthorized):  # type: ignore[no-untyped-def]
             db_session().commit()
             nxt = url_for("workspace.task", item_id=item["id"], resume=key)
             return redirect(url_for("auth.login", next=nxt, expired=1))
-    nxt = request.full_path if request.method == "GET" else None
+    if request.method == "POST" and request.endpoint == "workspace.check":
+        nxt = request.path  # the answers are already saved as a draft: back to checking them
+    else:
+        nxt = request.full_path if request.method == "GET" else None
     return redirect(url_for("auth.login", next=nxt, expired=1 if g.get("session_expired") else None))
 
 

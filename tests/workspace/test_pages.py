@@ -275,3 +275,17 @@ def test_expired_session_keeps_answers_and_resumes_after_sign_in(app, client, se
     # the key works once
     sign_in(client, user)
     assert "We kept the answers" not in page(client.get(nxt)).get_text()
+
+
+def test_expired_session_on_submit_returns_to_check_answers(client, session, connection, wf):
+    user = create_user(session, username="pat")
+    token = sign_in(client, user)
+    item_id = start_contact(wf, connection, assignee="pat")
+    client.post(f"/tasks/{item_id}", data={"csrf_token": token, **VALID})
+    with client.session_transaction() as sess:
+        sess["seen"] = 0
+    response = client.post(f"/tasks/{item_id}/check", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/sign-in?next=/tasks/{item_id}/check&expired=1"
+    status = connection.execute(select(work_item.c.status).where(work_item.c.id == item_id)).scalar_one()
+    assert status == "open"  # nothing was submitted without a signed-in person
