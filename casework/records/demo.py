@@ -87,7 +87,7 @@ class _Ctx:
         self.children_teams = [teams[c] for c in ("cin-east", "cp-east", "mash") if c in teams]
         self.adult_teams = [teams[c] for c in ("adults-north",) if c in teams]
         self.members: dict[int, list[int]] = {}
-        for m in session.scalars(select(TeamMembership)):
+        for m in session.scalars(select(TeamMembership).where(TeamMembership.is_manager.is_(False))):
             self.members.setdefault(m.team_id, []).append(m.user_id)
         self.author = session.scalar(select(User.id).where(User.username == "sam.worker"))
         self.sealed_team = teams.get("cp-east")
