@@ -166,3 +166,26 @@ def earlier_answers(actor: Actor, business_key: str | None, limit: int = 10) -> 
                                                                                   escape="\\"))
         .order_by(ChronologyEntry.occurred_at.desc(), ChronologyEntry.id.desc()).limit(limit)).all()
     return [{"title": t, "detail": d, "at": at} for t, d, at in rows]
+
+
+def costs_for(instance_ids: set[int]) -> dict[int, dict]:
+    """Process instance -> the payment it asks to approve (what, cost a week and a year), for approval lists."""
+    from casework.finance import codes as finance_codes
+    from casework.finance.models import Agreement
+    def format_pounds(pence: int) -> str:
+        pounds, rem = divmod(pence, 100)
+        return f"{pounds:,}.{rem:02d}"
+
+    ids = sorted(i for i in instance_ids if i)
+    if not ids:
+        return {}
+    out = {}
+    for a in db_session().scalars(select(Agreement).where(Agreement.process_instance_id.in_(ids))):
+        service = finance_codes.SERVICE_TYPES.get(a.service_type)
+        what = service.label if service else a.service_type
+        if a.kind == "one_off":
+            cost = f"£{format_pounds(a.weekly_cost_pence)} one-off"
+        else:
+            cost = f"£{format_pounds(a.weekly_cost_pence)} a week (£{format_pounds(a.annual_cost_pence)} a year)"
+        out[a.process_instance_id] = {"what": what, "cost": cost}
+    return out

@@ -128,7 +128,8 @@ def approvals():  # type: ignore[no-untyped-def]
     filters = Filters.from_args(request.args)
     page = queries.approvals(services.conn(), actor.username, sorted(actor.roles), services.team_codes(actor),
                              filters, now=services.now(), calendar=services.calendar())
-    return _list_page("workspace/approvals.html", "Approvals", page, filters)
+    return _list_page("workspace/approvals.html", "Approvals", page, filters,
+                      costs=services.costs_for({i["instance_id"] for i in page.items}))
 
 
 def _int(value: str | None) -> int:

@@ -136,10 +136,26 @@ def test_approvals_lists_manager_work(client, session, connection, wf):
                      "pat")
     decision = connection.execute(select(work_item.c.id).where(work_item.c.task_spec == "decide")).scalar_one()
     connection.execute(update(work_item).where(work_item.c.id == decision).values(team="cin-east"))
+    from datetime import date
+    from decimal import Decimal
+
+    from casework.finance.models import Agreement
+    from casework.records.service_person import create_person
+    from tests.records.factories import actor_for
+
+    person = create_person(session, actor_for(manager), {"forename": "Ava", "surname": "Costa"},
+                           confirm_not_duplicate=True)
+    instance_id = connection.execute(select(work_item.c.instance_id).where(work_item.c.id == decision)).scalar_one()
+    session.add(Agreement(kind="service", person_id=person.id, service_type="home_care", unit="hour",
+                          unit_cost_pence=2250, units_per_week=Decimal("10"), start_date=date(2026, 3, 2),
+                          process_instance_id=instance_id, requested_by="pat"))
+    session.flush()
     response = client.get("/approvals")
     assert response.status_code == 200 and title(response) == "Approvals – casework"
     rows = page(response).select("tbody tr")
     assert len(rows) == 1 and "Decide on the referral" in rows[0].get_text()
+    assert "Home care (domiciliary)" in rows[0].get_text()
+    assert "£225.00 a week (£11,700.00 a year)" in rows[0].get_text(" ", strip=True)
 
 
 def test_task_page_renders_prefilled_form(client, session, connection, wf):
