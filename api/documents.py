@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+import io
+
+from flask import current_app, request, send_file
 from marshmallow import Schema, fields
 
 from api import blueprint
@@ -120,7 +122,8 @@ def download_document(document_id: int):  # type: ignore[no-untyped-def]
     version, data = docs.open_version(session, actor, doc, documents_dir=_settings()[0],
                                       version_no=request.args.get("version", type=int))
     session.commit()
-    safe = version.filename.replace('"', "")
-    return Response(data, mimetype=version.content_type, headers={
-        "Content-Disposition": f'attachment; filename="{safe}"', "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-store"})
+    response = send_file(io.BytesIO(data), mimetype=version.content_type, as_attachment=True,
+                         download_name=version.filename, etag=version.sha256, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response

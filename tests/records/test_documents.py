@@ -90,6 +90,13 @@ def test_upload_api_refuses_exe_renamed_pdf(client, session):
     download = client.get(f"/api/documents/{good.json['id']}/content", headers=h)
     assert download.status_code == 200 and download.data == PDF
     assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    odd = client.post("/api/documents", data={"title": "Plan", "person_id": str(pid),
+                                              "file": (io.BytesIO(PDF), 'plan – Łódź.pdf')}, headers=h,
+                      content_type="multipart/form-data")
+    assert odd.status_code == 201, odd.json
+    odd_download = client.get(f"/api/documents/{odd.json['id']}/content", headers=h)
+    assert odd_download.status_code == 200 and "filename*=UTF-8''" in odd_download.headers["Content-Disposition"]
     listed = client.get(f"/api/people/{pid}/documents", headers=h).json["items"]
     assert [d["title"] for d in listed] == ["Report"]
 
