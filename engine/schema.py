@@ -104,6 +104,7 @@ work_item = Table(
     _ts("completed_at"),
     Index("ix_work_item_inbox", "assignee", "status", "due_at"),
     Index("ix_work_item_team_queue", "team", "status", "assignee", "due_at"),
+    Index("ix_work_item_team_due", "team", "status", "due_at"),  # whole team queue by due date
     Index("ix_work_item_role_queue", "role", "status", "due_at"),
     Index("ix_work_item_task", "instance_id", "task_id"),
 )

@@ -97,6 +97,7 @@ def upgrade():
     op.create_index("ix_work_item_business_key", "work_item", ["business_key"])
     op.create_index("ix_work_item_inbox", "work_item", ["assignee", "status", "due_at"])
     op.create_index("ix_work_item_team_queue", "work_item", ["team", "status", "assignee", "due_at"])
+    op.create_index("ix_work_item_team_due", "work_item", ["team", "status", "due_at"])
     op.create_index("ix_work_item_role_queue", "work_item", ["role", "status", "due_at"])
     op.create_index("ix_work_item_task", "work_item", ["instance_id", "task_id"])
 
