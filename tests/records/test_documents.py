@@ -98,7 +98,7 @@ def test_upload_api_refuses_exe_renamed_pdf(client, session):
     odd_download = client.get(f"/api/documents/{odd.json['id']}/content", headers=h)
     assert odd_download.status_code == 200 and "filename*=UTF-8''" in odd_download.headers["Content-Disposition"]
     listed = client.get(f"/api/people/{pid}/documents", headers=h).json["items"]
-    assert [d["title"] for d in listed] == ["Report"]
+    assert [d["title"] for d in listed] == ["Plan", "Report"]
 
 
 def test_attach_to_case_or_note_derives_the_person(session, tmp_path):
