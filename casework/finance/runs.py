@@ -22,6 +22,7 @@ from casework.finance.codes import LineStatus
 from casework.finance.models import PaymentRun, ScheduleLine
 
 MAX_PAGE = 200
+CLAIM_CHUNK = 1000
 
 
 def create_run(session: Session, *, period_end: date, created_by: str | None, today: date,
@@ -40,15 +41,17 @@ def create_run(session: Session, *, period_end: date, created_by: str | None, to
                   .where(ScheduleLine.status == LineStatus.PENDING, ScheduleLine.payment_run_id.is_(None),
                          ScheduleLine.period_end <= period_end)
                   .order_by(ScheduleLine.id))
+    claim = (update(ScheduleLine).values(payment_run_id=run.id, status=LineStatus.EXPORTED, exported_at=now)
+             .where(ScheduleLine.payment_run_id.is_(None), ScheduleLine.status == LineStatus.PENDING)
+             .execution_options(synchronize_session=False))
     if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    session.execute(
-        update(ScheduleLine)
-        .where(ScheduleLine.id.in_(candidates), ScheduleLine.payment_run_id.is_(None),
-               ScheduleLine.status == LineStatus.PENDING)
-        .values(payment_run_id=run.id, status=LineStatus.EXPORTED, exported_at=now)
-        .execution_options(synchronize_session=False)
-    )
+        # Lock the candidates (skipping rows a concurrent run holds), then update them by primary key in
+        # chunks: planner-proof (statistics are stale right after the schedule inserts above).
+        ids = session.scalars(candidates.with_for_update(skip_locked=True)).all()
+        for i in range(0, len(ids), CLAIM_CHUNK):
+            session.execute(claim.where(ScheduleLine.id.in_(ids[i:i + CLAIM_CHUNK])))
+    else:
+        session.execute(claim.where(ScheduleLine.id.in_(candidates)))
     lines = session.execute(export.line_query(run.id))
     text, count, total = export.render(run, lines)
     run.file_content = text
