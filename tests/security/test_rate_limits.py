@@ -11,11 +11,17 @@ from tests.conftest import sign_in
 from tests.factories import create_user
 
 
+def _frozen(app):
+    """A limiter whose clock stands still, so a test never straddles a window boundary."""
+    app.extensions["casework_rate_limiter"] = FixedWindowLimiter(clock=lambda: 1000.0)
+    return app
+
+
 @pytest.fixture
 def strict_app(settings, connection):
     app = create_app(replace(settings, signin_rate_per_minute=3, api_rate_per_minute=4))
     database.bind_connection(connection)
-    return app
+    return _frozen(app)
 
 
 def test_limiter_counts_per_key_and_resets_each_window():
@@ -68,7 +74,7 @@ def test_forwarded_for_is_ignored_unless_proxies_are_trusted(strict_app, setting
     spoofed = [client.get("/api/openapi.json", headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code
                for i in range(5)]
     assert spoofed[-1] == 429  # a client cannot dodge the limit by inventing addresses
-    proxied = create_app(replace(settings, api_rate_per_minute=4, trusted_proxies=1))
+    proxied = _frozen(create_app(replace(settings, api_rate_per_minute=4, trusted_proxies=1)))
     database.bind_connection(connection)
     client = proxied.test_client()
     statuses = [client.get("/api/openapi.json", headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code
