@@ -4,7 +4,7 @@ restriction and the case summary."""
 from __future__ import annotations
 
 from flask import make_response
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from api import blueprint
 from api.openapi import documented
@@ -310,3 +310,31 @@ def set_restriction(person_id: int):  # type: ignore[no-untyped-def]
                            users=data["restricted_to_users"], teams=data["restricted_to_teams"])
     session.commit()
     return _person_response(person)
+
+
+class RecordChangeSchema(Schema):
+    record_type = fields.Str()
+    record_id = fields.Int()
+    version = fields.Int()
+    field = fields.Str()
+    old_value = fields.Str(allow_none=True)
+    new_value = fields.Str(allow_none=True)
+    changed_at = fields.DateTime()
+    changed_by = fields.Int(allow_none=True)
+
+
+@blueprint.get("/people/<int:person_id>/changes")
+@requires(Permission.RECORDS_VIEW)
+@documented("Field history: every in-place change to the person, their relationships and involvements",
+            response=RecordChangeSchema(many=True), query={"limit": "max 100", "offset": "skip"})
+def person_changes(person_id: int):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from casework.records.models_change import RecordChange
+
+    session = db_session()
+    get_visible_person(session, current_actor(), person_id)
+    limit, offset = page_args()
+    rows = list(session.scalars(select(RecordChange).where(RecordChange.person_id == person_id)
+                                .order_by(RecordChange.id.desc()).limit(limit + 1).offset(offset)))
+    return page(RecordChangeSchema(many=True).dump(rows[:limit]), len(rows) > limit, limit, offset)

@@ -42,3 +42,30 @@ def check_period(start: date | None, end: date | None, *, end_field: str = "end_
     if start and end and end < start:
         raise Invalid("The end date is before the start date",
                       details={end_field: "Must be on or after the start date"})
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def apply_changes(session: Any, actor: Actor, obj: Any, changes: dict[str, Any], *, record_type: str,
+                  person_id: int | None) -> list[str]:
+    """Set each changed field and keep its previous value in record_change (returns the changed fields).
+    Call before touch(): the history rows carry the version the change creates."""
+    from casework.records.models_change import RecordChange
+
+    changed = []
+    for field, value in changes.items():
+        old = getattr(obj, field)
+        if (list(old) if isinstance(old, list) else old) == value:
+            continue
+        session.add(RecordChange(record_type=record_type, record_id=obj.id, person_id=person_id,
+                                 version=obj.version + 1, field=field, old_value=_text(old),
+                                 new_value=_text(value), changed_at=utcnow(), changed_by=actor.user_id))
+        setattr(obj, field, list(value) if isinstance(value, list) else value)
+        changed.append(field)
+    return changed

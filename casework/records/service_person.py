@@ -17,7 +17,7 @@ from casework.db import utcnow
 from casework.errors import Conflict, Forbidden, Invalid
 from casework.records import codes
 from casework.records.access import can_edit_person, visible_people_clause
-from casework.records.common import check_version, stamp_new, touch
+from casework.records.common import apply_changes, check_version, stamp_new, touch
 from casework.records.models_person import Person, PersonName, PersonRestriction
 
 MAX_PAGE = 100
@@ -203,9 +203,8 @@ def update_person(session: Session, actor: Actor, person: Person, changes: dict[
         stamp_new(new, actor)
         person.names.append(new)
     changes.pop("name_valid_from", None)
-    for f in SIMPLE_FIELDS:
-        if f in changes:
-            setattr(person, f, list(changes[f]) if f == "disabilities" else changes[f])
+    apply_changes(session, actor, person, {f: changes[f] for f in SIMPLE_FIELDS if f in changes},
+                  record_type="person", person_id=person.id)
     set_search_columns(person)
     touch(person, actor)
     session.flush()

@@ -12,7 +12,7 @@ from casework.auth.access import Actor
 from casework.errors import Conflict, Forbidden, Invalid, NotFound
 from casework.records import codes
 from casework.records.access import can_edit_person, get_visible_person, visible_people_clause
-from casework.records.common import check_period, check_version, stamp_new, touch
+from casework.records.common import apply_changes, check_period, check_version, stamp_new, touch
 from casework.records.models_person import Person, PersonAddress
 from casework.records.models_relationship import Involvement, PersonRelationship
 
@@ -56,8 +56,7 @@ def update_relationship(session: Session, actor: Actor, rel_id: int, changes: di
         raise Forbidden("You cannot change this record")
     check_version(rel, expected_version)
     check_period(changes.get("start_date", rel.start_date), changes.get("end_date", rel.end_date))
-    for key, value in changes.items():
-        setattr(rel, key, value)
+    apply_changes(session, actor, rel, changes, record_type="person_relationship", person_id=rel.person_id)
     touch(rel, actor)
     session.flush()
     return rel
@@ -121,8 +120,7 @@ def update_involvement(session: Session, actor: Actor, person: Person, inv_id: i
         raise Forbidden("You cannot change this record")
     check_version(inv, expected_version)
     check_period(changes.get("start_date", inv.start_date), changes.get("end_date", inv.end_date))
-    for key, value in changes.items():
-        setattr(inv, key, value)
+    apply_changes(session, actor, inv, changes, record_type="involvement", person_id=person.id)
     touch(inv, actor)
     session.flush()
     return inv

@@ -360,9 +360,26 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_document_version')),
     sa.UniqueConstraint('document_id', 'version_no', name='uq_document_version_document_no')
     )
+    op.create_table('record_change',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('record_type', sa.String(length=40), nullable=False),
+    sa.Column('record_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('field', sa.String(length=60), nullable=False),
+    sa.Column('old_value', sa.Text(), nullable=True),
+    sa.Column('new_value', sa.Text(), nullable=True),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('changed_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['changed_by'], ['user_account.id'], name=op.f('fk_record_change_changed_by_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_record_change'))
+    )
+    op.create_index(op.f('ix_record_change_person_id'), 'record_change', ['person_id'], unique=False)
+    op.create_index('ix_record_change_record', 'record_change', ['record_type', 'record_id'], unique=False)
 
 
 def downgrade():
+    op.drop_table('record_change')
     op.drop_table('document_version')
     op.drop_table('document_access')
     op.drop_table('note_person')

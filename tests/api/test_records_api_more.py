@@ -41,6 +41,10 @@ def test_details_and_history(client, session):
                            headers={**h, "If-Match": current.headers["ETag"]})
     assert renamed.status_code == 200, renamed.json
     assert [n["surname"] for n in renamed.json["names"]] == ["Rivers", "Rivers", "Brooks"]
+    client.patch(f"/api/people/{pid}", json={"first_language": "POL", "version": renamed.json["version"]},
+                 headers=h)
+    changes = client.get(f"/api/people/{pid}/changes", headers=h).json["items"]
+    assert [(c["field"], c["old_value"], c["new_value"]) for c in changes] == [("first_language", None, "POL")]
 
 
 def test_relationships_household_involvements(client, session):

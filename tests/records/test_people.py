@@ -173,3 +173,17 @@ def test_a_concurrent_writer_makes_the_versioned_update_fail(session, connection
                        {"id": person.id})
     with pytest.raises(StaleDataError):
         people.update_person(session, actor, person, {"preferred_name": "Mine"}, expected_version=1)
+
+
+def test_in_place_changes_keep_the_previous_value(session):
+    from casework.records.models_change import RecordChange
+
+    actor = practitioner(session)
+    person = create_person(session, actor, ethnicity="WBRI", disabilities=["LD"])
+    people.update_person(session, actor, person, {"ethnicity": "WIRI", "disabilities": ["LD", "AUT"],
+                                                  "sex": None}, expected_version=1)
+    rows = session.scalars(select(RecordChange).where(RecordChange.record_type == "person",
+                                                      RecordChange.record_id == person.id)
+                           .order_by(RecordChange.field)).all()
+    assert [(r.field, r.old_value, r.new_value, r.version, r.changed_by) for r in rows] == [
+        ("disabilities", "LD", "LD,AUT", 2, actor.user_id), ("ethnicity", "WBRI", "WIRI", 2, actor.user_id)]
