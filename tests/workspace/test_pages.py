@@ -305,3 +305,17 @@ def test_expired_session_on_submit_returns_to_check_answers(client, session, con
     assert response.headers["Location"] == f"/sign-in?next=/tasks/{item_id}/check&expired=1"
     status = connection.execute(select(work_item.c.status).where(work_item.c.id == item_id)).scalar_one()
     assert status == "open"  # nothing was submitted without a signed-in person
+
+
+def test_team_queue_of_several_teams_pages_in_due_order(client, session, connection, wf):
+    teams = [create_team(session, code="team-a"), create_team(session, code="team-b")]
+    user = create_user(session, username="pat", teams=teams)
+    sign_in(client, user)
+    for n in range(30):
+        start_contact(wf, connection, case=f"Q-{n:02d}", team="team-a" if n % 3 else "team-b",
+                      due_at=NOW + timedelta(days=n))
+    none_id = start_contact(wf, connection, case="Q-none", team="team-b")
+    connection.execute(update(work_item).where(work_item.c.id == none_id).values(due_at=None))  # no due date: last
+    first = [r.select("td")[1].get_text(strip=True) for r in page(client.get("/team")).select("tbody tr")]
+    second = [r.select("td")[1].get_text(strip=True) for r in page(client.get("/team?page=2")).select("tbody tr")]
+    assert first + second == [f"Q-{n:02d}" for n in range(30)] + ["Q-none"]
