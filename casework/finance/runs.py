@@ -42,16 +42,18 @@ def create_run(session: Session, *, period_end: date, created_by: str | None, to
                          ScheduleLine.period_end <= period_end)
                   .order_by(ScheduleLine.id))
     claim = (update(ScheduleLine).values(payment_run_id=run.id, status=LineStatus.EXPORTED, exported_at=now)
-             .where(ScheduleLine.payment_run_id.is_(None), ScheduleLine.status == LineStatus.PENDING)
              .execution_options(synchronize_session=False))
     if session.get_bind().dialect.name == "postgresql":
-        # Lock the candidates (skipping rows a concurrent run holds), then update them by primary key in
-        # chunks: planner-proof (statistics are stale right after the schedule inserts above).
+        # Lock the candidates, skipping rows a concurrent run holds (FOR UPDATE re-checks the WHERE clause on
+        # rows changed since the snapshot), then update exactly those rows by primary key, in chunks. Only
+        # the key in the UPDATE: the planner's statistics are stale right after the schedule inserts above,
+        # and any other predicate can tempt it into rescanning every pending line per chunk.
         ids = session.scalars(candidates.with_for_update(skip_locked=True)).all()
         for i in range(0, len(ids), CLAIM_CHUNK):
             session.execute(claim.where(ScheduleLine.id.in_(ids[i:i + CLAIM_CHUNK])))
-    else:
-        session.execute(claim.where(ScheduleLine.id.in_(candidates)))
+    else:  # SQLite: one writer at a time; the conditions are re-checked in the same statement
+        session.execute(claim.where(ScheduleLine.id.in_(candidates), ScheduleLine.payment_run_id.is_(None),
+                                    ScheduleLine.status == LineStatus.PENDING))
     lines = session.execute(export.line_query(run.id))
     text, count, total = export.render(run, lines)
     run.file_content = text
