@@ -100,7 +100,8 @@ def main() -> None:
         max_id = session.scalar(select(func.max(Person.id)))
         sample_ids = rng.sample(range(1, max_id + 1), min(args.repeat * 2, max_id))
         sample = session.execute(select(Person.nhs_number, Person.surname, Person.forename, Person.date_of_birth)
-                                 .where(Person.id.in_(sample_ids), Person.nhs_number.is_not(None))).all()
+                                 .where(Person.id.in_(sample_ids), Person.nhs_number.is_not(None),
+                                        Person.restricted.is_(False))).all()
         sample = sample[: args.repeat]
 
         # one person with a 500-entry chronology (added once; reused on later runs)
