@@ -57,8 +57,17 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     pipeline.install(app)
     errors.register(app)
     install_navigation(app)
+    _load_domain_modules()
     _register_blueprints(app)
     return app
+
+
+def _load_domain_modules() -> None:
+    """Domain packages register their engine connectors, hooks and demo steps when imported."""
+    import casework.finance  # noqa: F401
+    import casework.process_demo  # noqa: F401
+    import casework.records  # noqa: F401
+    import casework.work_routing  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -9,12 +9,15 @@ Engine "actor" strings are casework usernames.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_app_context
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from casework.auth.permissions import Role
@@ -31,6 +34,51 @@ _connectors: dict[str, tuple[Callable[[dict], Any], dict | None]] = {}
 # Hooks registered by casework modules (e.g. the case record resolves a work item's team).
 _team_resolvers: list[Callable[[str | None, str | None], str | None]] = []
 _event_listeners: list[Callable[[dict], None]] = []
+
+
+# The ORM session of the engine operation in progress, for connectors and hooks (they get only dicts).
+_operation_session: ContextVar[Session | None] = ContextVar("casework_operation_session", default=None)
+
+
+@contextmanager
+def operation_session(session: Session) -> Iterator[Session]:
+    """Run engine operations outside a request (CLI, demo, worker) with `session` visible to hooks."""
+    token = _operation_session.set(session)
+    try:
+        yield session
+    finally:
+        _operation_session.reset(token)
+
+
+def current_session() -> Session:
+    """The session whose connection the current engine operation writes on: hooks and connectors write
+    through it, so their rows commit or roll back with the engine's."""
+    session = _operation_session.get()
+    if session is not None:
+        return session
+    if has_app_context() and "db_session" in g:
+        return g.db_session
+    raise RuntimeError("no engine operation in progress: run the engine on db_session().connection() in a "
+                       "request, or inside casework.engine_host.operation_session(session)")
+
+
+class SessionPerTransaction:
+    """Stands in for an Engine where the engine opens its own transactions (timer firing, incident retries):
+    each `begin()` also opens an ORM session on that connection for the hooks and connectors."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+            try:
+                with operation_session(session):
+                    yield conn
+                session.commit()  # releases the savepoint; the outer transaction commits on exit
+            finally:
+                session.close()
 
 
 def register_connector(name: str, func: Callable[[dict], Any], params_schema: dict | None = None) -> None:
@@ -129,4 +177,8 @@ def fire_due_timers(app: Flask, *, limit: int) -> int:
     from casework.extensions import database
 
     assert database.engine is not None
-    return get_engine(app).fire_due_timers(database.engine, limit=limit, worker_id=f"worker-{threading.get_ident()}")
+    db = SessionPerTransaction(database.engine)
+    engine = get_engine(app)
+    fired = engine.fire_due_timers(db, limit=limit, worker_id=f"worker-{threading.get_ident()}")
+    engine.retry_due_incidents(db, limit=limit)  # service tasks whose back-off has passed
+    return fired

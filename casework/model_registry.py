@@ -8,9 +8,9 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import casework.accounts.models  # noqa: F401
-import casework.configuration.models  # noqa: F401
 import casework.audit.models  # noqa: F401
 import casework.auth.models  # noqa: F401
+import casework.configuration.models  # noqa: F401
 import casework.drafts.models  # noqa: F401
 import casework.finance.models  # noqa: F401
 import casework.records.models  # noqa: F401

@@ -18,7 +18,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import g, has_app_context
 from sqlalchemy.orm import Session
 
 from casework.engine_host import register_connector
@@ -58,10 +57,9 @@ def current_session() -> Session:
     session = _session.get()
     if session is not None:
         return session
-    if has_app_context() and "db_session" in g:
-        return g.db_session
-    raise RuntimeError("finance connectors need the engine operation's database session: run the engine on "
-                       "db_session().connection() in a request, or inside bound_session(session)")
+    from casework.engine_host import current_session as operation_session
+
+    return operation_session()
 
 
 def _result(agreement: Agreement) -> dict[str, Any]:

@@ -68,19 +68,17 @@ def workflow_event_entry(session: Session, person_id: int, event: dict[str, Any]
 
 def on_engine_event(event: dict[str, Any]) -> None:
     """Engine hook: when an instance's business key is a case reference (e.g. CH-0000042), significant events go
-    on that case's person's chronology, in the same transaction as the engine's own writes (request context only:
-    the engine runs on the request's connection)."""
-    from flask import has_request_context
-
+    on that case's person's chronology, in the same transaction as the engine's own writes (through the session
+    of the engine operation in progress: the request's, the worker's or the CLI's)."""
     business_key = event.get("business_key")
-    if not business_key or classify(event) is None or not has_request_context():
+    if not business_key or classify(event) is None:
         return
     from sqlalchemy import select
 
+    from casework.engine_host import current_session
     from casework.records.models_case import Case
-    from casework.web.context import db_session
 
-    session = db_session()
+    session = current_session()
     row = session.execute(select(Case.id, Case.person_id).where(Case.reference == business_key)).first()
     if row is not None:
         workflow_event_entry(session, row.person_id, event, case_id=row.id)
