@@ -28,11 +28,16 @@ def problem_rows(draft_id: int | None, problems: list) -> list[dict]:
     for p in problems:
         d = p.to_dict() if hasattr(p, "to_dict") else (p if isinstance(p, dict) else {"message": str(p)})
         link = None
-        file = d.get("file")
-        if draft_id is not None and d.get("element_id") and (not file or file.endswith((".bpmn", ".xml"))):
-            link = url_for("admin.bpmn_editor", draft_id=draft_id, file=file or None, select=d["element_id"])
+        file = d.get("file") or ""
+        if draft_id is not None:
+            if d.get("element_id") and (not file or file.endswith((".bpmn", ".xml"))):
+                link = url_for("admin.bpmn_editor", draft_id=draft_id, file=file or None, select=d["element_id"])
+            elif file.endswith(".dmn"):
+                link = url_for("admin.dmn_editor", draft_id=draft_id, name=file)
+            elif file.endswith(".schema.json"):
+                link = url_for("admin.form_editor", draft_id=draft_id, form=file[: -len(".schema.json")])
         rows.append({"element_id": d.get("element_id"), "element_name": d.get("element_name"),
-                     "message": d.get("message"), "severity": d.get("severity") or "error", "file": file,
+                     "message": d.get("message"), "severity": d.get("severity") or "error", "file": file or None,
                      "link": link})
     return rows
 

@@ -36,7 +36,7 @@ def settings():  # type: ignore[no-untyped-def]
             errors.update(exc.details)
         if not errors:
             session.commit()
-            flash("Settings saved. The working-day calendar uses the new closure days after the next restart.")
+            flash("Settings saved")
             return redirect(url_for("admin.settings"))
         session.rollback()
     updated = council.setting_updated(session, council.CLOSURE_DAYS)

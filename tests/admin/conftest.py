@@ -6,7 +6,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from casework.configuration import drafts, review
-from casework.engine_host import get_engine
+from casework.engine_host import get_engine, operation_session
 from tests.admin.samples import triage_files
 from tests.conftest import sign_in
 from tests.factories import create_user
@@ -23,9 +23,13 @@ def bob(session):
 
 
 @pytest.fixture
-def wf(app):
+def wf(app, session):
+    """The app's engine; engine calls made directly by a test run with the test's session visible to the
+    casework hooks (as a request or the CLI would)."""
     with app.app_context():
-        return get_engine(app)
+        engine = get_engine(app)
+    with operation_session(session):
+        yield engine
 
 
 @pytest.fixture

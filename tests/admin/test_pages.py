@@ -160,3 +160,13 @@ def test_modeller_page_csp_and_assets(client, session, wf, alice):
     assert any(s["src"].endswith("bpmn-modeler.production.min.js") and s.get("nonce") == nonce for s in scripts)
     assert page.select_one("#modeller")["data-select"] == "Task_triage"
     assert client.get("/assets/vendor/bpmn-js/bpmn-modeler.production.min.js").status_code == 200
+
+
+def test_form_problem_links_to_the_form_editor(client, session, wf, alice):
+    files = triage_files()
+    files["forms"]["triage.schema.json"] = '{"type": "object", "properties": {"x": {"type": "banana"}}}'
+    draft = drafts.create_draft(session, process_key="triage", title="t", files=files, actor="alice", reason=None)
+    sign_in(client, alice)
+    page = soup(client.get(f"/admin/drafts/{draft.id}"))
+    links = [a["href"] for a in page.select("#problems a")]
+    assert any(href.endswith("/form?form=triage") for href in links)
