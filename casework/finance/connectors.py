@@ -1,12 +1,10 @@
 """Connectors the workflow engine calls from service tasks (process 5, payment authorisation).
 
-A connector gets only its params dict. It must write in the engine operation's transaction, so it works on
-the session whose connection the engine is using:
-1. a session bound with ``bound_session(session)`` (callers outside a request: CLI, tests, worker code that
-   runs engine operations on ``session.connection()``), else
-2. the request's session ``flask.g.db_session`` (requests call the engine on ``db_session().connection()``).
-With neither, the connector fails (the engine records an incident with retry) instead of writing on a
-separate connection that would commit independently of the workflow step.
+A connector gets only its params dict. It writes in the engine operation's transaction, through the session
+whose connection the engine is using: ``casework.engine_host.current_session()`` (set by the host for
+requests, the CLI and the timer worker / incident retries), or a session bound here with
+``bound_session(session)`` (tests, scripts). With neither, the connector fails (the engine records an incident
+with retry) instead of writing on a separate connection that would commit independently of the workflow step.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from casework.engine_host import build_engine
+from casework.engine_host import SessionPerTransaction, build_engine, operation_session
 from casework.errors import Invalid
 from casework.finance import connectors
 from casework.finance.models import Agreement, ScheduleLine
@@ -118,6 +118,23 @@ def test_in_a_request_the_connector_uses_the_request_session(app):
         assert result["status"] == "authorised"
         assert s.scalar(select(func.count()).select_from(ScheduleLine)
                         .where(ScheduleLine.agreement_id == agreement.id)) == 5
+
+
+def test_the_host_operation_session_is_used(session):
+    with operation_session(session):
+        made = connectors.create_agreement({
+            "person_id": create_person(session).id, "provider_id": create_provider(session).id,
+            "service_type": "residential", "unit_cost_pence": 95_000, "units_per_week": 1,
+            "start_date": "2026-01-05", "end_date": "2026-01-11", "authorised_by": "jo.manager"})
+    assert session.get(Agreement, made["agreement_id"]).status == "authorised"
+
+
+def test_worker_transactions_give_connectors_a_session(db_engine):
+    """Timer firing and incident retries run in the host's SessionPerTransaction: connectors write there."""
+    with SessionPerTransaction(db_engine).begin() as conn:
+        assert connectors.current_session().connection() is conn
+        outcome = connectors.calculate_cost({"unit_cost_pence": 100, "units_per_week": 2})
+    assert outcome["weekly_cost_pence"] == 200
 
 
 def _publish_and_start(settings, session, data):
