@@ -107,7 +107,7 @@ def instance_facts(conn: Connection, process_keys: Iterable[str], business_keys)
                    history_event.c.event_type.in_(("instance_started", "task_completed")))
             .order_by(history_event.c.instance_id, history_event.c.id))
     out: dict[int, InstanceFacts] = {}
-    for iid, pkey, bkey, etype, spec, actor, at, raw in conn.execution_options(yield_per=5000).execute(stmt):
+    for iid, pkey, bkey, etype, spec, actor, at, raw in conn.execute(stmt.execution_options(yield_per=5000)):
         facts = out.get(iid)
         if facts is None:
             facts = out[iid] = InstanceFacts(iid, pkey, bkey)

@@ -1,0 +1,120 @@
+"""CIN census from a child driven through the real engine, broken records, and an empty year."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from lxml import etree
+
+from casework.returns.cin import build_cin
+from tests.returns.helpers import drive, make_case, make_child
+
+NOW = datetime(2027, 4, 2, 9, tzinfo=UTC)
+
+
+def _build(connection, year=2027, **kw):
+    return build_cin(connection, year, la_code="999", now=NOW, **kw)
+
+
+def _codes(ret, person_id=None):
+    return sorted({i.code for i in ret.issues if person_id is None or i.person_id == person_id})
+
+
+def text(el, path):
+    found = el.find(path)
+    return None if found is None else found.text
+
+
+def test_child_through_referral_assessment_and_child_protection_full_answers(session, connection, start):
+    child = make_child(session)
+    make_case(session, child, "CH-0000001")
+    drive(start, "CH-0000001", full=True)
+    ret = _build(connection)
+    root = etree.fromstring(ret.xml)
+    assert (ret.children, ret.episodes) == (1, 1)
+    assert text(root, "Header/CollectionDetails/Collection") == "CIN"
+    assert text(root, "Header/CollectionDetails/ReferenceDate") == "2027-03-31"
+    assert text(root, "Header/Source/LEA") == "999"
+    c = root.find("Children/Child")
+    assert text(c, "ChildIdentifiers/LAchildID") == "CW00001"
+    assert text(c, "ChildIdentifiers/PersonBirthDate") == "2018-05-04"
+    assert text(c, "ChildIdentifiers/Sex") == "M"
+    assert text(c, "ChildCharacteristics/Ethnicity") == "WBRI"
+    assert [d.text for d in c.iterfind("ChildCharacteristics/Disabilities/Disability")] == ["NONE"]
+    d = c.find("CINdetails")
+    assert [e.tag for e in d] == ["CINreferralDate", "ReferralSource", "PrimaryNeedCode", "DateOfInitialCPC",
+                                  "ReferralNFA", "Assessments", "CINPlanDates", "Section47",
+                                  "ChildProtectionPlans"]
+    assert (text(d, "CINreferralDate"), text(d, "ReferralSource"), text(d, "PrimaryNeedCode")) == (
+        "2026-11-02", "2A", "N1")
+    assert (text(d, "DateOfInitialCPC"), text(d, "ReferralNFA")) == ("2026-11-20", "false")
+    a = d.find("Assessments/Assessment")
+    assert text(a, "AssessmentActualStartDate") == "2026-11-02"
+    assert text(a, "AssessmentAuthorisationDate") == "2026-11-10"
+    assert [f.text for f in a.iterfind("FactorsIdentifiedAtAssessment/AssessmentFactors")] == ["3B", "4B"]
+    assert text(d, "CINPlanDates/CINPlanStartDate") == "2026-11-10"
+    s = d.find("Section47")
+    assert (text(s, "S47ActualStartDate"), text(s, "InitialCPCtarget"), text(s, "DateOfInitialCPC"),
+            text(s, "ICPCnotRequired")) == ("2026-11-04", "2026-11-24", "2026-11-20", "false")
+    p = d.find("ChildProtectionPlans/ChildProtectionPlan")
+    assert (text(p, "CPPstartDate"), text(p, "CPPendDate"), text(p, "InitialCategoryOfAbuse"),
+            text(p, "LatestCategoryOfAbuse"), text(p, "NumberOfPreviousCPP")) == (
+        "2026-11-20", None, "PHY", "NEG", "0")
+    assert [r.text for r in p.iterfind("Reviews/CPPreviewDate")] == ["2027-02-19"]
+    assert ret.issues == []
+
+
+def test_routing_fields_only_reports_what_the_history_does_not_hold(session, connection, start):
+    """What the workspace passes today: referral source, primary need, factors and s47 start never reach the
+    engine, so they are reported (never invented)."""
+    child = make_child(session)
+    make_case(session, child, "CH-0000001")
+    drive(start, "CH-0000001", full=False)
+    ret = _build(connection)
+    assert _codes(ret) == ["cw_assessment_factors_not_recorded", "cw_primary_need_not_recorded",
+                           "cw_referral_source_not_recorded", "cw_s47_start_not_recorded"]
+    assert {i.link for i in ret.issues} == {f"/people/{child.id}"}
+    d = etree.fromstring(ret.xml).find("Children/Child/CINdetails")
+    assert d.find("ReferralSource") is None and d.find("Section47/S47ActualStartDate") is None
+    assert text(d, "Section47/DateOfInitialCPC") == "2026-11-20"
+
+
+def test_broken_records_give_the_expected_issue_codes(session, connection):
+    ok = make_child(session, 1)
+    make_case(session, ok, "CH-0000001", opened_on=date(2026, 6, 1), status="closed",
+              closed_on=date(2026, 7, 1), close_reason="no_further_action")
+    bare = make_child(session, 2, upn=None, sex=None, ethnicity=None, disabilities=[], date_of_birth=None)
+    make_case(session, bare, "CH-0000002", opened_on=date(2026, 6, 1))
+    wrong = make_child(session, 3, disabilities=["NONE", "VIS"], sex="X")
+    make_case(session, wrong, "CH-0000003", opened_on=date(2026, 6, 1), status="closed",
+              closed_on=date(2026, 5, 1), close_reason=None)
+    ret = _build(connection)
+    assert ret.children == 3
+    assert _codes(ret, bare.id) == ["cw_birth_date_missing", "cw_disability_missing", "cw_ethnicity_missing",
+                                    "cw_primary_need_not_recorded", "cw_referral_decision_missing",
+                                    "cw_referral_source_not_recorded", "cw_sex_missing", "cw_upn_missing"]
+    assert {"cw_closure_before_referral", "cw_closure_reason_missing", "cw_sex_missing",
+            "cw_disability_none_with_others"} <= set(_codes(ret, wrong.id))
+    closed = etree.fromstring(ret.xml).find("Children/Child/CINdetails")
+    assert (text(closed, "CINclosureDate"), text(closed, "ReasonForClosure")) == ("2026-07-01", "RC8")
+    fields = {(i.field, i.code) for i in ret.issues if i.person_id == bare.id}
+    assert ("Ethnicity", "cw_ethnicity_missing") in fields
+
+
+def test_cases_outside_the_year_and_adult_cases_are_left_out(session, connection):
+    old = make_child(session, 1)
+    make_case(session, old, "CH-0000001", opened_on=date(2024, 6, 1), status="closed",
+              closed_on=date(2025, 1, 1), close_reason="needs_met")
+    adult = make_child(session, 2, date_of_birth=date(1960, 1, 1))
+    make_case(session, adult, "AD-0000002", opened_on=date(2026, 6, 1), service_area="adults")
+    ret = _build(connection)
+    assert ret.children == 0
+
+
+def test_empty_year_is_a_valid_empty_return(connection):
+    ret = _build(connection, year=2019)
+    root = etree.fromstring(ret.xml)
+    assert ret.empty and ret.issues == []
+    assert root.tag == "Message" and len(root.find("Children")) == 0
+    assert text(root, "Header/CollectionDetails/Year") == "2019"
+    assert text(root, "Header/Source/DateTime") == "2027-04-02T09:00:00"
