@@ -95,16 +95,20 @@ def _diff_values(diff: dict | None) -> dict[str, Any]:
     return out
 
 
-def instance_facts(conn: Connection, process_keys: Iterable[str], business_keys) -> dict[int, InstanceFacts]:
+def instance_facts(conn: Connection, process_keys: Iterable[str], business_keys, *,
+                   steps: bool = False) -> dict[int, InstanceFacts]:
     """Fold the history of every instance of `process_keys` whose business key is in `business_keys` (a list
-    or a SELECT of keys) into InstanceFacts: one streamed query, in event order."""
+    or a SELECT of keys) into InstanceFacts: one streamed query, in event order. ``steps``: also take the
+    values set by automatic steps (decision tables, scripts), e.g. Care Act eligibility."""
+    kinds = ("instance_started", "task_completed", "step_completed") if steps else ("instance_started",
+                                                                                    "task_completed")
     stmt = (select(history_event.c.instance_id, process_instance.c.process_key, history_event.c.business_key,
                    history_event.c.event_type, history_event.c.task_spec, history_event.c.actor,
                    history_event.c.at, history_event.c.data)
             .join(process_instance, process_instance.c.id == history_event.c.instance_id)
             .where(process_instance.c.process_key.in_(list(process_keys)),
                    process_instance.c.business_key.in_(business_keys),
-                   history_event.c.event_type.in_(("instance_started", "task_completed")))
+                   history_event.c.event_type.in_(kinds))
             .order_by(history_event.c.instance_id, history_event.c.id))
     out: dict[int, InstanceFacts] = {}
     for iid, pkey, bkey, etype, spec, actor, at, raw in conn.execute(stmt.execution_options(yield_per=5000)):
@@ -115,6 +119,8 @@ def instance_facts(conn: Connection, process_keys: Iterable[str], business_keys)
         if etype == "instance_started":
             facts.started_at = at
             facts.start_data = dict(data.get("data") or {})
+        elif etype == "step_completed":
+            facts.values.update(_diff_values(data.get("diff")))
         else:
             values = _diff_values(data.get("diff"))
             facts.values.update(values)
