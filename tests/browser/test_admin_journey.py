@@ -314,8 +314,13 @@ def test_add_user_task_in_modeller_publish_and_start_from_workspace(journey: Jou
     page.locator(f".djs-element[data-element-id={new_id}]").click()
     page.locator('.djs-context-pad .entry[data-action="connect"]').click()
     page.locator(".djs-element[data-element-id=EndEvent_1]").click()
+    page.wait_for_function(f"""() => {{
+        const task = {modeller}.get('elementRegistry').get('{new_id}');
+        return task.outgoing.length === 1 && task.outgoing[0].target.id === 'EndEvent_1'; }}""")
     page.get_by_role("button", name="Save and check").click()
-    expect(page.locator("#save-status")).to_contain_text("Saved. No problems.")
+    expect(page.locator("#save-status")).to_contain_text("Saved.")
+    problems = page.locator("#problems").all_inner_texts()
+    assert problems == [], problems
     journey.check("user task added")
 
     journey.goto(f"/admin/drafts/{s['draft']}")
