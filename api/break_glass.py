@@ -56,6 +56,21 @@ def break_glass_person(person_id: int):  # type: ignore[no-untyped-def]
     return GrantSchema().dump(grant), 201
 
 
+@blueprint.post("/cases/<int:case_id>/break-glass")
+@requires(Permission.RECORDS_VIEW)
+@documented("Break-glass: time-limited access to another team's case (the person must be visible). The reason "
+            "is audited and the case team's managers are alerted.", body=BreakGlassSchema, response=GrantSchema,
+            status=201)
+def break_glass_case(case_id: int):  # type: ignore[no-untyped-def]
+    from casework.records.access import break_glass_case as open_case_by_break_glass
+
+    data = BreakGlassSchema().load(request.get_json(silent=True) or {})
+    session = db_session()
+    grant = open_case_by_break_glass(session, current_actor(), case_id, data["reason"], minutes=data["minutes"])
+    session.commit()
+    return GrantSchema().dump(grant), 201
+
+
 @blueprint.get("/alerts")
 @login_required
 @documented("My access alerts (e.g. break-glass on my team's records), newest first",

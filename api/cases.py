@@ -102,7 +102,7 @@ def list_cases():  # type: ignore[no-untyped-def]
 def person_cases(person_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
     person = get_visible_person(session, current_actor(), person_id)
-    return {"items": CaseSchema(many=True).dump(cases.cases_for_person(session, person.id))}
+    return {"items": CaseSchema(many=True).dump(cases.cases_for_person(session, person.id, current_actor()))}
 
 
 @blueprint.post("/people/<int:person_id>/cases")
@@ -121,7 +121,10 @@ def open_case(person_id: int):  # type: ignore[no-untyped-def]
 @requires(Permission.RECORDS_VIEW)
 @documented("A case with its allocation history and process instances", response=CaseSchema)
 def get_case(case_id: int):  # type: ignore[no-untyped-def]
-    return CaseSchema().dump(cases.get_visible_case(db_session(), current_actor(), case_id))
+    session = db_session()
+    case = cases.view_case(session, current_actor(), case_id)
+    session.commit()  # the audit row of the view
+    return CaseSchema().dump(case)
 
 
 @blueprint.get("/cases/by-reference/<reference>")

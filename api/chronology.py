@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from api import blueprint
 from api.openapi import documented
 from api.records_common import Strict, arg_date, json_body, page_args
+from casework.audit import AuditAction
 from casework.auth.access import requires
 from casework.auth.permissions import Permission
 from casework.errors import Invalid
@@ -62,16 +63,20 @@ def get_chronology(person_id: int):  # type: ignore[no-untyped-def]
                "date_to": arg_date("to")}
     if fmt == "json":
         limit, offset = page_args(default=100)
-        rows = chrono.chronology(session, actor, person_id, limit=limit + 1, offset=offset, **filters)
+        rows = chrono.chronology(session, actor, person_id, limit=limit + 1, offset=offset,
+                                 audit_action=AuditAction.VIEW, **filters)
+        session.commit()  # the audit row of the view
         return {"items": ChronologyEntrySchema(many=True).dump(rows[:limit]), "limit": limit, "offset": offset,
                 "next_offset": offset + limit if len(rows) > limit else None}
-    entries = chrono.chronology(session, actor, person_id, **filters)
+    entries = chrono.chronology(session, actor, person_id, audit_action=AuditAction.EXPORT, **filters)
     person = get_visible_person(session, actor, person_id)
+    body = chrono.export_csv(entries) if fmt == "csv" else chrono.export_pdf(person, entries)
+    session.commit()  # the audit row of the export
     name = f"chronology-{person.local_id}"
     if fmt == "csv":
-        return Response(chrono.export_csv(entries), mimetype="text/csv",
+        return Response(body, mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return Response(chrono.export_pdf(person, entries), mimetype="application/pdf",
+    return Response(body, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})
 
 

@@ -85,7 +85,8 @@ def list_notes(person_id: int):  # type: ignore[no-untyped-def]
     rows, more = notes.notes_for_person(
         db_session(), current_actor(), person_id, note_type=request.args.get("note_type"),
         significant=None if significant is None else significant == "true",
-        case_id=request.args.get("case_id", type=int), limit=limit, offset=offset)
+        case_id=request.args.get("case_id", type=int), limit=limit, offset=offset, audited=True)
+    db_session().commit()  # the audit row of the view
     return page(NoteSchema(many=True).dump(rows), more, limit, offset)
 
 
@@ -106,12 +107,9 @@ def create_note(person_id: int):  # type: ignore[no-untyped-def]
 @requires(Permission.RECORDS_VIEW)
 @documented("A note with its corrections", response=NoteSchema)
 def get_note(note_id: int):  # type: ignore[no-untyped-def]
-    actor = current_actor()
-    note = notes.get_visible_note(db_session(), actor, note_id)
-    if note.status == "draft" and note.created_by != actor.user_id:
-        from casework.errors import NotFound
-
-        raise NotFound("No such note")
+    session = db_session()
+    note = notes.view_note(session, current_actor(), note_id)
+    session.commit()  # the audit row of the view
     return NoteSchema().dump(note)
 
 

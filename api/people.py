@@ -186,7 +186,10 @@ def create_person():  # type: ignore[no-untyped-def]
 @requires(Permission.RECORDS_VIEW)
 @documented("A person's record (with names and address history, contacts and alerts)", response=PersonSchema)
 def get_person(person_id: int):  # type: ignore[no-untyped-def]
-    return _person_response(get_visible_person(db_session(), current_actor(), person_id))
+    session = db_session()
+    person = people.view_person(session, current_actor(), person_id)
+    session.commit()  # the audit row of the view
+    return _person_response(person)
 
 
 @blueprint.patch("/people/<int:person_id>")
@@ -208,7 +211,10 @@ def update_person(person_id: int):  # type: ignore[no-untyped-def]
 @requires(Permission.RECORDS_VIEW)
 @documented("Case summary: person, alerts, cases with allocation, household and chronology")
 def get_summary(person_id: int):  # type: ignore[no-untyped-def]
-    return person_summary(db_session(), current_actor(), person_id)
+    session = db_session()
+    summary = person_summary(session, current_actor(), person_id)
+    session.commit()  # the audit row of the view
+    return summary
 
 
 @blueprint.post("/people/<int:person_id>/names")

@@ -13,7 +13,7 @@ from casework.auth.access import requires
 from casework.auth.permissions import Permission
 from casework.errors import Invalid, NotFound
 from casework.records import codes
-from casework.records.access import get_visible_person
+from casework.records.access import get_visible_person, visible_cases_clause
 from casework.records.models_case import Case, CaseProcess
 from casework.records.service_case import case_by_reference, get_visible_case
 from casework.records.service_chronology import chronology
@@ -71,7 +71,8 @@ def person(person_id: int):  # type: ignore[no-untyped-def]
     entries = chronology(session, actor, person_id, kinds=kinds, limit=100)
     notes, more_notes = notes_for_person(session, actor, person_id, limit=10)
     links = list(session.execute(select(CaseProcess.case_id, CaseProcess.instance_id, CaseProcess.process_key)
-                                 .join(Case, Case.id == CaseProcess.case_id).where(Case.person_id == person_id)
+                                 .join(Case, Case.id == CaseProcess.case_id)
+                                 .where(Case.person_id == person_id, visible_cases_clause(actor))
                                  .order_by(CaseProcess.id)))
     steps: dict[int, list[dict]] = {}
     conn = services.conn()
@@ -79,6 +80,7 @@ def person(person_id: int):  # type: ignore[no-untyped-def]
         current = services.engine().current_steps(conn, instance_id)
         steps.setdefault(case_id, []).append({"instance_id": instance_id, "process_key": process_key,
                                               "work_items": current["work_items"], "timers": current["timers"]})
+    session.commit()  # the audit row of the summary view (person_summary records it)
     return render_template(
         "workspace/person.html", title=summary["person"]["display_name"], s=summary, record=record,
         relationships=relationships_of(session, actor, record), household=household(session, actor, record),

@@ -170,8 +170,8 @@ def alerts_for(session: Session, user_id: int, *, unread_only: bool = False) -> 
 # -- people: the records rule plus break-glass ----------------------------------------------------------
 
 def visible_people_clause(actor: Actor, *, now: datetime | None = None) -> ColumnElement[bool]:
-    """casework.records.access.visible_people_clause, widened by the actor's live break-glass grants."""
-    from casework.records.access import visible_people_clause as records_clause
+    """casework.records.access.sealed_people_clause (the sealed rule), widened by live break-glass grants."""
+    from casework.records.access import sealed_people_clause as records_clause
     from casework.records.models_person import Person
 
     if not actor.can(Permission.RECORDS_VIEW):
@@ -180,7 +180,7 @@ def visible_people_clause(actor: Actor, *, now: datetime | None = None) -> Colum
 
 
 def can_view_person(session: Session, actor: Actor, person: Any, *, now: datetime | None = None) -> bool:
-    from casework.records.access import can_view_person as records_rule
+    from casework.records.access import sealed_rule_allows as records_rule
 
     if records_rule(actor, person):
         return True
@@ -190,7 +190,7 @@ def can_view_person(session: Session, actor: Actor, person: Any, *, now: datetim
 def break_glass_person(session: Session, actor: Actor, person_id: int, reason: str,
                        *, minutes: int = BREAK_GLASS_DEFAULT_MINUTES, now: datetime | None = None
                        ) -> BreakGlassGrant:
-    from casework.records.access import can_view_person as records_rule
+    from casework.records.access import sealed_rule_allows as records_rule
     from casework.records.models_person import Person
 
     person = session.get(Person, person_id)

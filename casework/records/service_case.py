@@ -8,13 +8,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework import audit
 from casework.accounts.models import Team, TeamMembership, User
+from casework.audit import AuditAction
 from casework.auth.access import Actor
 from casework.auth.permissions import Permission
 from casework.db import utcnow
 from casework.errors import Conflict, Forbidden, Invalid, NotFound
 from casework.records import codes
-from casework.records.access import can_edit_person, get_visible_person, visible_people_clause
+from casework.records.access import can_edit_person, get_visible_person, visible_cases_clause
+from casework.records.access import get_visible_case as _get_visible_case
 from casework.records.common import check_version, stamp_new, touch
 from casework.records.models_case import Allocation, Case, CaseProcess
 from casework.records.models_person import Person
@@ -27,18 +30,26 @@ def case_reference(area: str, case_id: int) -> str:
 
 
 def get_visible_case(session: Session, actor: Actor, case_id: int) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound("No such case")
-    get_visible_person(session, actor, case.person_id)  # 404 if the person is hidden
+    """The case if the actor may see it (person visible, and team / service-wide / break-glass), else 404."""
+    return _get_visible_case(session, actor, case_id)
+
+
+def view_case(session: Session, actor: Actor, case_id: int) -> Case:
+    """Open a case to read it (audited once)."""
+    case = _get_visible_case(session, actor, case_id)
+    audit.record(session, actor, AuditAction.VIEW, record_type="case", record_id=case.id, person_id=case.person_id,
+                 fields=CASE_VIEW_FIELDS)
     return case
+
+
+CASE_VIEW_FIELDS = ("reference", "service_area", "status", "open_reason", "summary", "allocations", "processes")
 
 
 def case_by_reference(session: Session, actor: Actor | None, reference: str) -> Case:
     """Look a case up by its business key (e.g. CH-0000042). actor=None is for trusted engine hooks."""
     stmt = select(Case).where(Case.reference == reference)
     if actor is not None:
-        stmt = stmt.join(Person, Person.id == Case.person_id).where(visible_people_clause(actor))
+        stmt = stmt.where(visible_cases_clause(actor))
     case = session.scalar(stmt)
     if case is None:
         raise NotFound(f"No case {reference}")
@@ -86,6 +97,8 @@ def open_case(session: Session, actor: Actor, person: Person, data: dict[str, An
     add_entry(session, person_id=person.id, source="case", kind="case_opened", case_id=case.id,
               title=f"{codes.SERVICE_AREAS[case.service_area]} case {case.reference} opened",
               occurred_at=utcnow(), source_ref=f"case:{case.id}:opened", actor=actor)
+    audit.record(session, actor, AuditAction.CREATE, record_type="case", record_id=case.id, person_id=person.id,
+                 fields=sorted(k for k, v in data.items() if v is not None) + ["status"])
     session.flush()
     return case
 
@@ -102,7 +115,7 @@ def _allocate(case: Case, actor: Actor, team_id: int | None, worker_id: int | No
 
 def allocate(session: Session, actor: Actor, case: Case, *, team_id: int | None, worker_id: int | None,
              reason: str | None, expected_version: int | None) -> Case:
-    get_visible_person(session, actor, case.person_id)
+    _get_visible_case(session, actor, case.id)
     if not (actor.can(Permission.TEAM_MANAGE) or (actor.can(Permission.RECORDS_EDIT) and worker_id == actor.user_id
                                                   and (team_id is None or team_id in actor.team_ids))):
         raise Forbidden("Only a team manager can allocate cases to others")
@@ -112,12 +125,15 @@ def allocate(session: Session, actor: Actor, case: Case, *, team_id: int | None,
     _check_allocation(session, team_id, worker_id)
     _allocate(case, actor, team_id, worker_id, reason)
     touch(case, actor)
+    audit.record(session, actor, AuditAction.UPDATE, record_type="case", record_id=case.id,
+                 person_id=case.person_id, fields=("team_id", "worker_id", "allocations"))
     session.flush()
     return case
 
 
 def close_case(session: Session, actor: Actor, case: Case, *, closed_on: date | None, close_reason: str,
                expected_version: int | None) -> Case:
+    _get_visible_case(session, actor, case.id)
     person = get_visible_person(session, actor, case.person_id)
     if not can_edit_person(actor, person):
         raise Forbidden("You cannot change this record")
@@ -139,6 +155,8 @@ def close_case(session: Session, actor: Actor, case: Case, *, closed_on: date | 
     add_entry(session, person_id=case.person_id, source="case", kind="case_closed", case_id=case.id,
               title=f"Case {case.reference} closed: {codes.CASE_CLOSE_REASONS[close_reason]}",
               occurred_at=now, source_ref=f"case:{case.id}:closed", actor=actor)
+    audit.record(session, actor, AuditAction.UPDATE, record_type="case", record_id=case.id,
+                 person_id=case.person_id, fields=("status", "closed_on", "close_reason"))
     session.flush()
     return case
 
@@ -156,15 +174,19 @@ def attach_process(session: Session, case: Case, *, instance_id: int, process_ke
     return link
 
 
-def cases_for_person(session: Session, person_id: int) -> list[Case]:
-    return list(session.scalars(select(Case).where(Case.person_id == person_id)
+def cases_for_person(session: Session, person_id: int, actor: Actor | None = None) -> list[Case]:
+    """A person's cases; with an actor, only the cases the actor may see (actor=None: trusted callers)."""
+    stmt = select(Case).where(Case.person_id == person_id)
+    if actor is not None:
+        stmt = stmt.where(visible_cases_clause(actor))
+    return list(session.scalars(stmt
                                 .order_by(Case.status.desc(), Case.opened_on.desc(), Case.id.desc())))
 
 
 def list_cases(session: Session, actor: Actor, *, status: str | None = None, service_area: str | None = None,
                team_id: int | None = None, worker_id: int | None = None, limit: int = 25, offset: int = 0
                ) -> tuple[list[Case], bool]:
-    stmt = select(Case).join(Person, Person.id == Case.person_id).where(visible_people_clause(actor))
+    stmt = select(Case).where(visible_cases_clause(actor))
     if status:
         stmt = stmt.where(Case.status == status)
     if service_area:

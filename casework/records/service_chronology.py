@@ -11,11 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from casework import audit
+from casework.audit import AuditAction
 from casework.auth.access import Actor
 from casework.db import utcnow
 from casework.errors import Forbidden, Invalid
 from casework.records import codes
-from casework.records.access import can_edit_person, get_visible_person
+from casework.records.access import can_edit_person, case_link_clause, get_visible_person, require_case_link
 from casework.records.common import stamp_new
 from casework.records.models_chronology import ChronologyEntry
 from casework.records.models_person import Person
@@ -71,20 +73,33 @@ def add_manual_entry(session: Session, actor: Actor, person: Person, *, kind: st
     codes.check_code(codes.CHRONOLOGY_KINDS, kind, "kind")
     if occurred_at > utcnow():
         raise Invalid("A chronology entry cannot be in the future", details={"occurred_at": "Cannot be in the future"})
-    return add_entry(session, person_id=person.id, source="manual", kind=kind, title=title, detail=detail,
-                     occurred_at=occurred_at, case_id=case_id, actor=actor)
+    if case_id is not None:
+        from casework.records.models_case import Case
+
+        case = session.get(Case, case_id)
+        if case is None or case.person_id != person.id:
+            raise Invalid("Unknown case", details={"case_id": "Not a case of this person"})
+        require_case_link(session, actor, case_id)
+    entry = add_entry(session, person_id=person.id, source="manual", kind=kind, title=title, detail=detail,
+                      occurred_at=occurred_at, case_id=case_id, actor=actor)
+    audit.record(session, actor, AuditAction.CREATE, record_type="chronology_entry", record_id=entry.id,
+                 person_id=person.id, fields=("kind", "title", "detail", "occurred_at", "case_id"))
+    return entry
 
 
 def chronology(session: Session, actor: Actor, person_id: int, *, kinds: list[str] | None = None,
                sources: list[str] | None = None, date_from: date | None = None, date_to: date | None = None,
-               limit: int = MAX_ENTRIES, offset: int = 0) -> list[ChronologyEntry]:
-    """Entries for a person the actor may see, newest first, filtered by kind/source/date range."""
+               limit: int = MAX_ENTRIES, offset: int = 0, audit_action: AuditAction | None = None
+               ) -> list[ChronologyEntry]:
+    """Entries for a person the actor may see, newest first, filtered by kind/source/date range; entries of
+    cases the actor may not see are left out. audit_action (VIEW or EXPORT) writes one audit event."""
     get_visible_person(session, actor, person_id)
     for kind in kinds or []:
         codes.check_code(codes.CHRONOLOGY_KINDS, kind, "kind")
     if date_from and date_to and date_to < date_from:
         raise Invalid("The date range is back to front", details={"date_to": "Must be on or after date_from"})
-    stmt = select(ChronologyEntry).where(ChronologyEntry.person_id == person_id)
+    stmt = select(ChronologyEntry).where(ChronologyEntry.person_id == person_id,
+                                         case_link_clause(actor, ChronologyEntry.case_id))
     if kinds:
         stmt = stmt.where(ChronologyEntry.kind.in_(kinds))
     if sources:
@@ -94,7 +109,11 @@ def chronology(session: Session, actor: Actor, person_id: int, *, kinds: list[st
     if date_to:
         stmt = stmt.where(ChronologyEntry.occurred_at <= datetime.combine(date_to, time.max, tzinfo=utcnow().tzinfo))
     stmt = stmt.order_by(ChronologyEntry.occurred_at.desc(), ChronologyEntry.id.desc())
-    return list(session.scalars(stmt.limit(max(1, min(limit, MAX_ENTRIES))).offset(max(0, offset))))
+    rows = list(session.scalars(stmt.limit(max(1, min(limit, MAX_ENTRIES))).offset(max(0, offset))))
+    if audit_action is not None:
+        audit.record(session, actor, audit_action, record_type="chronology", record_id=person_id,
+                     person_id=person_id, fields=EXPORT_COLUMNS)
+    return rows
 
 
 EXPORT_COLUMNS = ("occurred_at", "kind", "source", "title", "detail", "case_id", "recorded_at")

@@ -13,9 +13,11 @@ import filetype
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework import audit
+from casework.audit import AuditAction
 from casework.auth.access import Actor
 from casework.errors import Forbidden, Invalid, NotFound
-from casework.records.access import can_edit_person, get_visible_person
+from casework.records.access import can_edit_person, case_link_clause, get_visible_person, require_case_link
 from casework.records.common import stamp_new, touch
 from casework.records.models_case import Case
 from casework.records.models_document import Document, DocumentAccess, DocumentVersion
@@ -119,6 +121,7 @@ def add_document(session: Session, actor: Actor, *, documents_dir: str, max_byte
         person_id, case_id = note.person_id, note.case_id
     assert person_id is not None
     person = get_visible_person(session, actor, person_id)
+    require_case_link(session, actor, case_id)  # a case (or case note) document: the case's team only
     if not can_edit_person(actor, person):
         raise Forbidden("You cannot change this record")
     if not title.strip():
@@ -133,6 +136,8 @@ def add_document(session: Session, actor: Actor, *, documents_dir: str, max_byte
     doc.versions.append(version)
     session.add(doc)
     session.flush()
+    audit.record(session, actor, AuditAction.CREATE, record_type="document", record_id=doc.id,
+                 person_id=doc.person_id, fields=("title", "content"))
     return doc
 
 
@@ -141,6 +146,10 @@ def get_visible_document(session: Session, actor: Actor, document_id: int) -> Do
     if doc is None:
         raise NotFound("No such document")
     get_visible_person(session, actor, doc.person_id)
+    try:
+        require_case_link(session, actor, doc.case_id)
+    except NotFound:
+        raise NotFound("No such document") from None
     return doc
 
 
@@ -149,6 +158,7 @@ def add_version(session: Session, actor: Actor, doc: Document, *, documents_dir:
     from casework.records.common import check_version
 
     person = get_visible_person(session, actor, doc.person_id)
+    require_case_link(session, actor, doc.case_id)
     if not can_edit_person(actor, person):
         raise Forbidden("You cannot change this record")
     check_version(doc, expected_version)
@@ -160,6 +170,8 @@ def add_version(session: Session, actor: Actor, doc: Document, *, documents_dir:
     doc.versions.append(version)
     doc.current_version = version.version_no
     touch(doc, actor)
+    audit.record(session, actor, AuditAction.UPDATE, record_type="document", record_id=doc.id,
+                 person_id=doc.person_id, fields=("content",))
     session.flush()
     return version
 
@@ -168,6 +180,7 @@ def open_version(session: Session, actor: Actor, doc: Document, *, documents_dir
                  version_no: int | None = None) -> tuple[DocumentVersion, bytes]:
     """Read a version's bytes (checked against its sha256) and log the download."""
     get_visible_person(session, actor, doc.person_id)
+    require_case_link(session, actor, doc.case_id)
     number = version_no or doc.current_version
     version = next((v for v in doc.versions if v.version_no == number), None)
     if version is None:
@@ -181,18 +194,14 @@ def open_version(session: Session, actor: Actor, doc: Document, *, documents_dir
         raise Invalid("The stored file does not match its checksum; contact support",
                       details={"file": "Checksum mismatch"})
     session.add(DocumentAccess(document_id=doc.id, version_no=number, user_id=actor.user_id, action="download"))
-    try:
-        from casework.audit.service import record
-    except ImportError:  # the audit module is optional for the record; the access table is always written
-        record = None
-    if record is not None:
-        record(session, actor, "view", record_type="document", record_id=doc.id, person_id=doc.person_id,
-               fields=["content"])
+    audit.record(session, actor, AuditAction.VIEW, record_type="document", record_id=doc.id,
+                 person_id=doc.person_id, fields=("content",))
     session.flush()
     return version, data
 
 
 def documents_for_person(session: Session, actor: Actor, person: Person) -> list[Document]:
     get_visible_person(session, actor, person.id)
-    return list(session.scalars(select(Document).where(Document.person_id == person.id)
+    return list(session.scalars(select(Document).where(Document.person_id == person.id,
+                                                       case_link_clause(actor, Document.case_id))
                                 .order_by(Document.id.desc())))

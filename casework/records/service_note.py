@@ -7,11 +7,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from casework import audit
+from casework.audit import AuditAction
 from casework.auth.access import Actor
 from casework.db import utcnow
 from casework.errors import Conflict, Forbidden, Invalid, NotFound
 from casework.records import codes
-from casework.records.access import can_edit_person, get_visible_person, visible_person_ids
+from casework.records.access import (
+    can_edit_person,
+    case_link_clause,
+    get_visible_person,
+    require_case_link,
+    visible_case_ids,
+    visible_person_ids,
+)
 from casework.records.common import check_version, stamp_new, touch
 from casework.records.models_case import Case
 from casework.records.models_note import CaseNote, NoteCorrection, NotePerson
@@ -28,7 +37,7 @@ def _check(session: Session, actor: Actor, person: Person, data: dict[str, Any])
                       details={"occurred_at": "Cannot be in the future"})
     if data.get("case_id") is not None:
         case = session.get(Case, data["case_id"])
-        if case is None or case.person_id != person.id:
+        if case is None or case.person_id != person.id or not visible_case_ids(session, actor, [case.id]):
             raise Invalid("Unknown case", details={"case_id": "Not a case of this person"})
     linked = data.get("linked_person_ids") or []
     if person.id in linked:
@@ -50,7 +59,10 @@ def create_note(session: Session, actor: Actor, person: Person, data: dict[str, 
     session.add(note)
     session.flush()
     if complete:
-        complete_note(session, actor, note, expected_version=note.version)
+        complete_note(session, actor, note, expected_version=note.version, audited=False)
+    fields = sorted(k for k in data if k in EDITABLE or k == "linked_person_ids")
+    audit.record(session, actor, AuditAction.CREATE, record_type="note", record_id=note.id, person_id=note.person_id,
+                 fields=fields + ["status"])
     return note
 
 
@@ -59,12 +71,27 @@ def get_visible_note(session: Session, actor: Actor, note_id: int) -> CaseNote:
     if note is None:
         raise NotFound("No such note")
     get_visible_person(session, actor, note.person_id)
+    try:
+        require_case_link(session, actor, note.case_id)  # a case note: the case's team (or a grant) only
+    except NotFound:
+        raise NotFound("No such note") from None
+    return note
+
+
+def view_note(session: Session, actor: Actor, note_id: int) -> CaseNote:
+    """Read one note (audited once); others' drafts do not exist."""
+    note = get_visible_note(session, actor, note_id)
+    if note.status == "draft" and note.created_by != actor.user_id:
+        raise NotFound("No such note")
+    audit.record(session, actor, AuditAction.VIEW, record_type="note", record_id=note.id, person_id=note.person_id,
+                 fields=("subject", "body", "corrections", "linked_person_ids"))
     return note
 
 
 def update_draft(session: Session, actor: Actor, note: CaseNote, changes: dict[str, Any],
                  expected_version: int | None) -> CaseNote:
     person = get_visible_person(session, actor, note.person_id)
+    require_case_link(session, actor, note.case_id)
     if note.status != "draft":
         raise Conflict("A completed note cannot be edited; add a correction instead",
                        details={"status": "Completed notes can only be corrected"}, code="note_completed")
@@ -81,12 +108,16 @@ def update_draft(session: Session, actor: Actor, note: CaseNote, changes: dict[s
         for pid in sorted(set(changes["linked_person_ids"])):
             note.linked.append(NotePerson(person_id=pid))
     touch(note, actor)
+    audit.record(session, actor, AuditAction.UPDATE, record_type="note", record_id=note.id, person_id=note.person_id,
+                 fields=sorted(k for k in changes if k in EDITABLE or k == "linked_person_ids"))
     session.flush()
     return note
 
 
-def complete_note(session: Session, actor: Actor, note: CaseNote, *, expected_version: int | None) -> CaseNote:
+def complete_note(session: Session, actor: Actor, note: CaseNote, *, expected_version: int | None,
+                  audited: bool = True) -> CaseNote:
     get_visible_person(session, actor, note.person_id)
+    require_case_link(session, actor, note.case_id)
     if note.status != "draft":
         raise Conflict("The note is already complete", details={"status": "Already complete"}, code="note_completed")
     if note.created_by != actor.user_id:
@@ -103,12 +134,16 @@ def complete_note(session: Session, actor: Actor, note: CaseNote, *, expected_ve
             add_entry(session, person_id=pid, source="note", kind="significant_event", title=note.subject,
                       detail=note.body[:2000], occurred_at=note.occurred_at, source_ref=f"note:{note.id}",
                       case_id=note.case_id, actor=actor)
+    if audited:
+        audit.record(session, actor, AuditAction.UPDATE, record_type="note", record_id=note.id,
+                     person_id=note.person_id, fields=("status", "completed_at"))
     session.flush()
     return note
 
 
 def add_correction(session: Session, actor: Actor, note: CaseNote, *, body: str, reason: str) -> NoteCorrection:
     person = get_visible_person(session, actor, note.person_id)
+    require_case_link(session, actor, note.case_id)
     if not can_edit_person(actor, person):
         raise Forbidden("You cannot change this record")
     if note.status != "complete":
@@ -122,18 +157,22 @@ def add_correction(session: Session, actor: Actor, note: CaseNote, *, body: str,
     stamp_new(correction, actor)
     note.corrections.append(correction)
     touch(note, actor)
+    audit.record(session, actor, AuditAction.UPDATE, record_type="note", record_id=note.id, person_id=note.person_id,
+                 fields=("corrections.body", "corrections.reason"))
     session.flush()
     return correction
 
 
 def notes_for_person(session: Session, actor: Actor, person_id: int, *, note_type: str | None = None,
                      significant: bool | None = None, case_id: int | None = None, limit: int = 25,
-                     offset: int = 0) -> tuple[list[CaseNote], bool]:
-    """Notes about the person (own or linked), newest first; others' drafts are not shown."""
+                     offset: int = 0, audited: bool = False) -> tuple[list[CaseNote], bool]:
+    """Notes about the person (own or linked), newest first; others' drafts are not shown, nor notes on cases
+    the actor may not see. audited=True writes one view event (for a request that is just this list)."""
     get_visible_person(session, actor, person_id)
     linked = select(NotePerson.note_id).where(NotePerson.person_id == person_id)
     stmt = select(CaseNote).where((CaseNote.person_id == person_id) | CaseNote.id.in_(linked))
     stmt = stmt.where((CaseNote.status == "complete") | (CaseNote.created_by == actor.user_id))
+    stmt = stmt.where(case_link_clause(actor, CaseNote.case_id))
     if note_type:
         stmt = stmt.where(CaseNote.note_type == note_type)
     if significant is not None:
@@ -146,4 +185,7 @@ def notes_for_person(session: Session, actor: Actor, person_id: int, *, note_typ
     rows = list(session.scalars(stmt))
     # a note about a hidden (restricted) main person stays hidden even when this person is linked
     visible = visible_person_ids(session, actor, list({n.person_id for n in rows}))
+    if audited:
+        audit.record(session, actor, AuditAction.VIEW, record_type="person_notes", record_id=person_id,
+                     person_id=person_id, fields=("notes",))
     return [n for n in rows[:limit] if n.person_id in visible], len(rows) > limit

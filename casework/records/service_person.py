@@ -10,13 +10,15 @@ import nhs_number as nhs
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from casework import audit
 from casework.accounts.models import Team, User
+from casework.audit import AuditAction
 from casework.auth.access import Actor
 from casework.auth.permissions import Permission
 from casework.db import utcnow
 from casework.errors import Conflict, Forbidden, Invalid
 from casework.records import codes
-from casework.records.access import can_edit_person, visible_people_clause
+from casework.records.access import can_edit_person, get_visible_person, visible_people_clause
 from casework.records.common import apply_changes, check_version, stamp_new, touch
 from casework.records.models_person import Person, PersonName, PersonRestriction
 
@@ -166,6 +168,17 @@ def match_summary(person: Person, why: str) -> dict[str, Any]:
             "alerts": [{"alert_type": a.alert_type, "description": a.description} for a in person.active_alerts]}
 
 
+PERSON_VIEW_FIELDS = NAME_FIELDS + SIMPLE_FIELDS + ("names", "addresses", "contacts", "alerts", "restriction")
+
+
+def view_person(session: Session, actor: Actor, person_id: int) -> Person:
+    """Open a person's record to read it (audited once)."""
+    person = get_visible_person(session, actor, person_id)
+    audit.record(session, actor, AuditAction.VIEW, record_type="person", record_id=person.id, person_id=person.id,
+                 fields=PERSON_VIEW_FIELDS)
+    return person
+
+
 def update_person(session: Session, actor: Actor, person: Person, changes: dict[str, Any],
                   expected_version: int | None) -> Person:
     if not can_edit_person(actor, person):
@@ -203,10 +216,14 @@ def update_person(session: Session, actor: Actor, person: Person, changes: dict[
         stamp_new(new, actor)
         person.names.append(new)
     changes.pop("name_valid_from", None)
-    apply_changes(session, actor, person, {f: changes[f] for f in SIMPLE_FIELDS if f in changes},
-                  record_type="person", person_id=person.id)
+    changed = apply_changes(session, actor, person, {f: changes[f] for f in SIMPLE_FIELDS if f in changes},
+                            record_type="person", person_id=person.id)
+    if name_changed:
+        changed += [f for f in NAME_FIELDS if f in changes]
     set_search_columns(person)
     touch(person, actor)
+    audit.record(session, actor, AuditAction.UPDATE, record_type="person", record_id=person.id, person_id=person.id,
+                 fields=changed)
     session.flush()
     return person
 

@@ -12,10 +12,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, joinedload
 
+from casework import audit
 from casework.accounts.models import Team, User
+from casework.audit import AuditAction
 from casework.auth.access import Actor
 from casework.errors import NotFound
-from casework.records.access import can_view_person
+from casework.records.access import can_view_person, case_link_clause, visible_cases_clause
 from casework.records.models_case import Case
 from casework.records.models_chronology import ChronologyEntry
 from casework.records.models_person import Person
@@ -28,23 +30,32 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def person_summary(session: Session, actor: Actor, person_id: int, *, chronology_limit: int = SUMMARY_CHRONOLOGY
-                   ) -> dict[str, Any]:
+SUMMARY_FIELDS = ("display_name", "date_of_birth", "date_of_death", "nhs_number", "address", "alerts", "cases",
+                  "chronology")
+
+
+def person_summary(session: Session, actor: Actor, person_id: int, *, chronology_limit: int = SUMMARY_CHRONOLOGY,
+                   audited: bool = True) -> dict[str, Any]:
+    """The summary (cases and chronology only as far as the actor may see them); audited as one view."""
     # round trips: person with alerts and addresses joined; then cases (with team, worker) and chronology
     person = session.scalars(select(Person).where(Person.id == person_id)
                              .options(joinedload(Person.alerts), joinedload(Person.addresses))).unique().first()
-    if person is None or not can_view_person(actor, person):
+    if person is None or not can_view_person(actor, person, session):
         raise NotFound("No such person")
+    if audited:
+        audit.record(session, actor, AuditAction.VIEW, record_type="person_summary", record_id=person.id,
+                     person_id=person.id, fields=SUMMARY_FIELDS)
     alerts = person.active_alerts
     current = person.current_address
     address = None if current is None else (current.line1, current.line2, current.town, current.postcode)
     cases_stmt = (select(Case.id, Case.reference, Case.service_area, Case.status, Case.opened_on, Case.closed_on,
                          Case.version, Team.name.label("team"), User.display_name.label("worker"))
                   .outerjoin(Team, Team.id == Case.team_id).outerjoin(User, User.id == Case.worker_id)
-                  .where(Case.person_id == person_id).order_by(Case.status.desc(), Case.opened_on.desc()))
+                  .where(Case.person_id == person_id, visible_cases_clause(actor))
+                  .order_by(Case.status.desc(), Case.opened_on.desc()))
     latest = (select(ChronologyEntry.id, ChronologyEntry.occurred_at, ChronologyEntry.kind, ChronologyEntry.source,
                      ChronologyEntry.title, ChronologyEntry.case_id)
-              .where(ChronologyEntry.person_id == person_id)
+              .where(ChronologyEntry.person_id == person_id, case_link_clause(actor, ChronologyEntry.case_id))
               .order_by(ChronologyEntry.occurred_at.desc(), ChronologyEntry.id.desc()).limit(chronology_limit))
     if BUILD_JSON_IN_POSTGRES and session.get_bind().dialect.name == "postgresql":
         cases, chronology = _cases_and_chronology_pg(session, cases_stmt, latest)  # one more round trip
