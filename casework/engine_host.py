@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, has_app_context
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -53,11 +53,11 @@ def operation_session(session: Session) -> Iterator[Session]:
 def current_session() -> Session:
     """The session whose connection the current engine operation writes on: hooks and connectors write
     through it, so their rows commit or roll back with the engine's."""
+    if has_request_context() and "db_session" in g:
+        return g.db_session  # the request's unit of work
     session = _operation_session.get()
     if session is not None:
         return session
-    if has_app_context() and "db_session" in g:
-        return g.db_session
     raise RuntimeError("no engine operation in progress: run the engine on db_session().connection() in a "
                        "request, or inside casework.engine_host.operation_session(session)")
 

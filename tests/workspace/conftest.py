@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from casework.engine_host import get_engine
+from casework.engine_host import get_engine, operation_session
 from engine.definitions import load_bundle
 from engine.schema import work_item
 
@@ -51,11 +51,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def wf(app, clock, connection):  # type: ignore[no-untyped-def]
+def wf(app, clock, connection, session):  # type: ignore[no-untyped-def]
+    """The app's engine; operations the test itself runs see `session` as the operation's session (as a
+    request or the worker would provide), so the app's hooks work."""
     app.config["CLOCK"] = clock
     engine = get_engine(app)
-    publish_test_process(engine, connection)
-    return engine
+    with operation_session(session):
+        publish_test_process(engine, connection)
+        yield engine
 
 
 @pytest.fixture(autouse=True)
