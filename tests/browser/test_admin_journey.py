@@ -174,6 +174,8 @@ def test_modeller_editing_needs_no_csp_exception(journey: Journey, live_server: 
     the app's strict policy (style-src 'self', script-src 'self' + nonce)."""
     s = seed(live_server, lambda key: triage_files(key=key), "csp")
     page = journey.page
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     sign_in(journey, live_server, s["author"])
     open_modeller(journey, s["draft"])
     page.evaluate("() => { window.__violations = []; document.addEventListener('securitypolicyviolation', "
@@ -193,6 +195,7 @@ def test_modeller_editing_needs_no_csp_exception(journey: Journey, live_server: 
     page.get_by_role("button", name="Save and check").click()
     expect(page.locator("#save-status")).to_contain_text("Saved")
     assert page.evaluate("() => window.__violations") == []
+    assert console_errors == []  # e.g. bpmn-js refusing an unsupported configuration
     assert "Triage the referral now" in saved_files(s["draft"])["bpmn"]["triage.bpmn"]
     journey.check("modeller after editing")
 
