@@ -218,6 +218,10 @@ from casework.finance.cli import finance as _finance_group  # noqa: E402
 
 main.add_command(_finance_group)
 
+from casework.returns.cli import returns as _returns_group  # noqa: E402
+
+main.add_command(_returns_group)
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
