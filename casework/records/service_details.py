@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from casework import audit
+from casework.audit import AuditAction
 from casework.auth.access import Actor
 from casework.db import utcnow
 from casework.errors import Forbidden, Invalid, NotFound
@@ -45,6 +47,9 @@ def add_address(session: Session, actor: Actor, person: Person, data: dict[str, 
     stamp_new(address, actor)
     person.addresses.append(address)
     touch(person, actor)
+    audit.record(session, actor, AuditAction.CREATE, record_type="person_address", record_id=address.id,
+                 person_id=person.id,
+                 fields=sorted(data))
     session.flush()
     return address
 
@@ -59,6 +64,9 @@ def end_address(session: Session, actor: Actor, person: Person, address_id: int,
     check_period(address.start_date, end_date)
     address.end_date, address.ended_by = end_date, actor.user_id
     touch(person, actor)
+    audit.record(session, actor, AuditAction.UPDATE, record_type="person_address", record_id=address.id,
+                 person_id=person.id,
+                 fields=("end_date",))
     session.flush()
     return address
 
@@ -76,6 +84,9 @@ def add_contact(session: Session, actor: Actor, person: Person, data: dict[str, 
     stamp_new(contact, actor)
     person.contacts.append(contact)
     touch(person, actor)
+    audit.record(session, actor, AuditAction.CREATE, record_type="person_contact", record_id=contact.id,
+                 person_id=person.id,
+                 fields=sorted(data))
     session.flush()
     return contact
 
@@ -87,6 +98,9 @@ def end_contact(session: Session, actor: Actor, person: Person, contact_id: int)
         raise NotFound("No such current contact on this person")
     contact.ended_at = utcnow()
     touch(person, actor)
+    audit.record(session, actor, AuditAction.UPDATE, record_type="person_contact", record_id=contact.id,
+                 person_id=person.id,
+                 fields=("ended_at",))
     session.flush()
     return contact
 
@@ -100,6 +114,9 @@ def add_alert(session: Session, actor: Actor, person: Person, *, alert_type: str
     stamp_new(alert, actor)
     person.alerts.append(alert)
     touch(person, actor)
+    audit.record(session, actor, AuditAction.CREATE, record_type="person_alert", record_id=alert.id,
+                 person_id=person.id,
+                 fields=("alert_type", "description"))
     session.flush()
     return alert
 
@@ -111,5 +128,8 @@ def end_alert(session: Session, actor: Actor, person: Person, alert_id: int) -> 
         raise NotFound("No such active alert on this person")
     alert.ended_at, alert.ended_by = utcnow(), actor.user_id
     touch(person, actor)
+    audit.record(session, actor, AuditAction.UPDATE, record_type="person_alert", record_id=alert.id,
+                 person_id=person.id,
+                 fields=("ended_at",))
     session.flush()
     return alert

@@ -157,6 +157,8 @@ def create_person(session: Session, actor: Actor, data: dict[str, Any], *,
     if person.restricted or restricted_users or restricted_teams:
         set_restriction(session, actor, person, restricted=True, users=restricted_users, teams=restricted_teams,
                         creating=True)
+    audit.record(session, actor, AuditAction.CREATE, record_type="person", record_id=person.id, person_id=person.id,
+                 fields=sorted(k for k, v in data.items() if v not in (None, [], False)))
     session.flush()
     return person
 
@@ -268,6 +270,8 @@ def set_restriction(session: Session, actor: Actor, person: Person, *, restricte
             person.restrictions.append(r)
     if not creating:
         touch(person, actor)
+        audit.record(session, actor, AuditAction.UPDATE, record_type="person", record_id=person.id,
+                     person_id=person.id, fields=("restricted", "restricted_to_users", "restricted_to_teams"))
     session.flush()
     return person
 
