@@ -42,6 +42,9 @@ class OperationResult:
     completed: bool = False
 
 
+MAX_EXTRA_PASSES = 20
+
+
 class InstanceRun:
     def __init__(self, engine, conn, row: dict, workflow: BpmnWorkflow | None, actor: str | None, *,
                  fresh: bool = False):
@@ -103,8 +106,19 @@ class InstanceRun:
         with use_clock(lambda: self.spiff_now):
             try:
                 self.workflow.do_engine_steps(will_complete, did_complete)
+                # do_engine_steps ends with refresh_timers(), which can make another due timer READY without
+                # running it (e.g. two escalations due at once in sibling subprocesses): run those too.
+                for _ in range(MAX_EXTRA_PASSES):
+                    if not self._ready_automatic():
+                        break
+                    self.workflow.do_engine_steps(will_complete, did_complete)
             except Exception as exc:  # noqa: BLE001 - every failure becomes an incident
                 self._incident_from(exc)
+
+    def _ready_automatic(self) -> bool:
+        return any(not t.task_spec.manual
+                   for wf in (self.workflow, *self.workflow.subprocesses.values())
+                   for t in wf.get_tasks(state=TaskState.READY))
 
     def _incident_from(self, exc: Exception) -> None:
         failed = [t for t in self.workflow.get_tasks(state=TaskState.ERROR)]
@@ -179,6 +193,7 @@ class InstanceRun:
         if self.row["status"] != "cancelled" and not self.workflow.is_completed():
             self.engine.messages.drain_pending(self)
         self._record_inline_timers()
+        thrown = self.engine.messages.collect_thrown(self)  # sent to other instances once this one is saved
         prune(self.workflow)
         status = self.status()
         was_completed = self.row["status"] == "completed"
@@ -193,7 +208,9 @@ class InstanceRun:
         else:
             version = save_instance(self.conn, self.row, state=state, status=status, now=self.now,
                                     definition_id=definition_id)
-        return self.finish(status, version)
+        result = self.finish(status, version)
+        self.engine.messages.deliver_thrown(self, thrown)
+        return result
 
     def _find(self, task_id: str):
         uid = UUID(task_id)

@@ -8,6 +8,7 @@ raises NotFound. A message is never silently dropped.
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
@@ -24,6 +25,10 @@ from engine.store import get_definition_by_id
 def message_start_events(spec) -> list[str]:
     return sorted({ts.event_definition.name for ts in spec.task_specs.values()
                    if isinstance(ts, StartEvent) and isinstance(ts.event_definition, MessageEventDefinition)})
+
+
+MAX_THROW_DEPTH = 8
+_throw_depth: ContextVar[int] = ContextVar("engine_message_throw_depth", default=0)
 
 
 class MessageService:
@@ -119,6 +124,58 @@ class MessageService:
         return bool(tasks)
 
     # -------------------------------------------------------------------------- pending messages
+    # ------------------------------------------------------------------------------ thrown by a model
+    def collect_thrown(self, run) -> list[tuple[str, dict]]:
+        """Message throw/end events no task of this instance caught (SpiffWorkflow leaves them in
+        ``bpmn_events``): (name, payload) pairs, taken out of the state so they are sent once."""
+        thrown = []
+        kept = []
+        for event in run.workflow.get_events():
+            definition = event.event_definition
+            if not isinstance(definition, MessageEventDefinition):
+                kept.append(event)
+                continue
+            payload = event.payload if isinstance(event.payload, dict) else {"payload": event.payload}
+            thrown.append((definition.name, json.loads(json.dumps(payload, default=str))))
+        run.workflow.bpmn_events = kept
+        return thrown
+
+    def deliver_thrown(self, run, thrown: list[tuple[str, dict]]) -> None:
+        """Deliver each thrown message to the instances waiting for it with this instance's business key as
+        the correlation key (a case's processes talk to each other), in the same transaction. Unmatched
+        messages follow the declared policy, except that a model's own throw is always kept rather than
+        failing the step that threw it. Chains of messages are cut at a fixed depth (no ping-pong loops)."""
+        if not thrown:
+            return
+        key = run.row["business_key"] or ""
+        depth = _throw_depth.get()
+        for name, payload in thrown:
+            run_event = {"message": name, "correlation_key": key}
+            if depth >= MAX_THROW_DEPTH:
+                self._keep(run.conn, name, key, payload)
+                self._history(run, "message_throw_kept", dict(run_event, reason="message chain too deep"))
+                continue
+            token = _throw_depth.set(depth + 1)
+            try:
+                results = self._deliver_or_keep(run, name, key, payload)
+            finally:
+                _throw_depth.reset(token)
+            self._history(run, "message_thrown", dict(run_event, delivered_to=[r.instance_id for r in results]))
+
+    def _deliver_or_keep(self, run, name, key, payload) -> list:
+        try:
+            return self.deliver(run.conn, name, key, payload, run.actor)
+        except (NotFound, Conflict):
+            self._keep(run.conn, name, key, payload)
+            return []
+
+    def _history(self, run, event_type: str, data: dict) -> None:
+        from engine.schema import history_event
+
+        run.conn.execute(insert(history_event).values(instance_id=run.row["id"], business_key=run.row["business_key"],
+                                                      event_type=event_type, at=run.now, actor="engine",
+                                                      data=json.dumps(data)))
+
     def drain_pending(self, run) -> None:
         if self.engine.config.unmatched_messages != "keep":
             return
