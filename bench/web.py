@@ -35,7 +35,7 @@ from casework.app import create_app  # noqa: E402
 from casework.config import Settings  # noqa: E402
 from casework.db import make_engine, upgrade_to_head  # noqa: E402
 from casework.demo import load_demo_accounts  # noqa: E402
-from casework.engine_host import build_engine  # noqa: E402
+from casework.engine_host import build_engine, operation_session  # noqa: E402
 from casework.records.demo import generate_population  # noqa: E402
 from casework.records.models_case import Case  # noqa: E402
 from casework.records.models_person import Person  # noqa: E402
@@ -68,7 +68,8 @@ def seed_work(session: Session, items: int, settings: Settings) -> None:
     wf = build_engine(settings)
     conn = session.connection()
     bundle = load_bundle([HERE / "tests/workspace/bpmn/contact.bpmn"], HERE / "tests/workspace/forms")
-    definition = wf.publish(conn, bundle, "bench")
+    with operation_session(session):
+        definition = wf.publish(conn, bundle, "bench")
     max_person = session.scalar(select(func.max(Person.id)))
     min_person = session.scalar(select(func.min(Person.id)))
     now = datetime.now(UTC)

@@ -62,7 +62,8 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     engine.dispose()
     settings = Settings.from_env({}, env="test", database_url=db_url,
                                  instance_dir=str(tmp_path_factory.mktemp("browser-instance")),
-                                 secret_key="browser-secret-key-" + "y" * 32)
+                                 secret_key="browser-secret-key-" + "y" * 32,
+                                 signin_rate_per_minute=1000)  # journeys sign in through the form, often
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from casework.accounts import service as accounts
-from casework.engine_host import get_engine
+from casework.engine_host import get_engine, operation_session
 from casework.extensions import database
 from engine.schema import work_item
 from tests.browser.conftest import PASSWORD, Journey, LiveServer
@@ -31,10 +31,11 @@ def seed(live_server: LiveServer) -> dict:
         accounts.create_user(session, username=manager, display_name=f"Mo Manager {n}", password=PASSWORD,
                              roles=["team_manager"], teams=[team], manages=[team])
         conn = session.connection()
-        if not engine.definitions(conn, "ws_contact"):
-            publish_test_process(engine, conn)
-        result = engine.start(conn, "ws_contact", business_key=f"CASE-J{n}", data={"case_ref": f"CASE-J{n}"},
-                              actor="intake")
+        with operation_session(session):  # hooks write through this session, as in a request
+            if not engine.definitions(conn, "ws_contact"):
+                publish_test_process(engine, conn)
+            result = engine.start(conn, "ws_contact", business_key=f"CASE-J{n}",
+                                  data={"case_ref": f"CASE-J{n}"}, actor="intake")
         item_id = engine.work_items_for(conn, result.instance_id)[0]["id"]
         conn.execute(update(work_item).where(work_item.c.id == item_id).values(team=team, assignee=worker))
     return {"team": team, "worker": worker, "manager": manager, "item": item_id, "case": f"CASE-J{n}",
