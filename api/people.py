@@ -344,3 +344,25 @@ def person_changes(person_id: int):  # type: ignore[no-untyped-def]
     rows = list(session.scalars(select(RecordChange).where(RecordChange.person_id == person_id)
                                 .order_by(RecordChange.id.desc()).limit(limit + 1).offset(offset)))
     return page(RecordChangeSchema(many=True).dump(rows[:limit]), len(rows) > limit, limit, offset)
+
+
+@blueprint.get("/people/<int:person_id>/sar")
+@requires(Permission.AUDIT_VIEW)
+@documented("Subject access request: a zip (index.json, index.html, documents/) of everything held about the "
+            "person, with the access log; third-party data is marked for redaction review")
+def subject_access_request(person_id: int):  # type: ignore[no-untyped-def]
+    import io
+
+    from flask import current_app, send_file
+
+    from casework.records.service_sar import build_sar
+
+    session = db_session()
+    person, data = build_sar(session, current_actor(), person_id,
+                             documents_dir=current_app.config["SETTINGS"].documents_dir)
+    name = f"sar-{person.local_id}.zip"
+    session.commit()  # the audit row of the export
+    response = send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=name,
+                         max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
