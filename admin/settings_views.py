@@ -9,6 +9,7 @@ from admin.views import blueprint
 from casework.auth.access import requires
 from casework.auth.permissions import Permission
 from casework.configuration import settings as council
+from casework.engine_host import get_engine
 from casework.errors import DomainError
 from casework.web.context import db_session
 
@@ -36,6 +37,7 @@ def settings():  # type: ignore[no-untyped-def]
             errors.update(exc.details)
         if not errors:
             session.commit()
+            get_engine().calendar.refresh()  # this process sees new closure days now; others within a minute
             flash("Settings saved")
             return redirect(url_for("admin.settings"))
         session.rollback()

@@ -9,6 +9,7 @@ Engine "actor" strings are casework usernames.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,6 +19,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from casework.auth.permissions import Role
@@ -112,13 +114,53 @@ def _on_event(event: dict) -> None:
         listener(event)
 
 
-def build_engine(settings: Settings, clock: Callable[[], datetime] | None = None) -> WorkflowEngine:
+class CouncilCalendar(WorkingDayCalendar):
+    """England bank holidays + CASEWORK_CLOSURE_DAYS + the closure days configurators keep in the admin
+    (council settings), re-read at most every REFRESH_SECONDS so every web and timer worker picks up a change
+    within a minute without a restart; `refresh()` makes this process see it at once."""
+
+    REFRESH_SECONDS = 60.0
+
+    def __init__(self, fixed_days: Any, load_days: Callable[[], Any] | None):
+        self._load_days = load_days
+        self._loaded: frozenset = frozenset()
+        self._loaded_at = float("-inf")
+        super().__init__(closure_days=fixed_days)  # sets self.closure_days (the fixed part) via the setter
+
+    @property
+    def closure_days(self) -> frozenset:  # type: ignore[override]
+        if self._load_days is not None and time.monotonic() - self._loaded_at > self.REFRESH_SECONDS:
+            self.refresh()
+        return self._fixed | self._loaded
+
+    @closure_days.setter
+    def closure_days(self, days: frozenset) -> None:
+        self._fixed = frozenset(days)
+
+    def refresh(self) -> None:
+        try:
+            self._loaded = frozenset(self._load_days()) if self._load_days else frozenset()
+        except SQLAlchemyError:  # e.g. before `casework init` created the table: bank holidays still apply
+            self._loaded = frozenset()
+        self._loaded_at = time.monotonic()
+
+
+def _council_closure_days() -> list:
+    from casework.configuration.settings import closure_days
+    from casework.extensions import database
+
+    with database.session_scope() as session:
+        return closure_days(session)
+
+
+def build_engine(settings: Settings, clock: Callable[[], datetime] | None = None, *,
+                 council_days: bool = True) -> WorkflowEngine:
     registry = ConnectorRegistry()
     for name, (func, schema) in sorted(_connectors.items()):
         registry.register(name, func, schema)
     return WorkflowEngine(
         clock=clock or system_clock,
-        calendar=WorkingDayCalendar(closure_days=settings.closure_days),
+        calendar=CouncilCalendar(settings.closure_days, _council_closure_days if council_days else None),
         connectors=registry,
         hooks=Hooks(resolve_team=_resolve_team, on_event=_on_event),
         known_roles=[r.value for r in Role],
@@ -155,7 +197,7 @@ def publish_directory(session: Session, settings: Settings, *, actor: str, engin
         return [f"No BPMN files found in {settings.processes_dir}"]
     from engine.definitions import load_bundle
 
-    engine = engine or build_engine(settings)
+    engine = engine or build_engine(settings, council_days=False)
     conn = session.connection()
     report: list[str] = []
     for bpmn_path, dmn_paths in paths:
