@@ -241,6 +241,8 @@ def add_alias(session: Session, actor: Actor, person: Person, *, forename: str, 
     person.names.append(name)
     touch(person, actor)
     session.flush()
+    audit.record(session, actor, AuditAction.CREATE, record_type="person_name", record_id=name.id,
+                 person_id=person.id, fields=("name_type", "forename", "middle_names", "surname"))
     return name
 
 

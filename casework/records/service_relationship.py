@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from casework import audit
+from casework.audit import AuditAction
 from casework.auth.access import Actor
 from casework.errors import Conflict, Forbidden, Invalid, NotFound
 from casework.records import codes
@@ -42,6 +44,8 @@ def add_relationship(session: Session, actor: Actor, person: Person, data: dict[
     stamp_new(rel, actor)
     session.add(rel)
     session.flush()
+    audit.record(session, actor, AuditAction.CREATE, record_type="person_relationship", record_id=rel.id,
+                 person_id=person.id, fields=sorted(data))
     return rel
 
 
@@ -56,8 +60,11 @@ def update_relationship(session: Session, actor: Actor, rel_id: int, changes: di
         raise Forbidden("You cannot change this record")
     check_version(rel, expected_version)
     check_period(changes.get("start_date", rel.start_date), changes.get("end_date", rel.end_date))
-    apply_changes(session, actor, rel, changes, record_type="person_relationship", person_id=rel.person_id)
+    changed = apply_changes(session, actor, rel, changes, record_type="person_relationship",
+                            person_id=rel.person_id)
     touch(rel, actor)
+    audit.record(session, actor, AuditAction.UPDATE, record_type="person_relationship", record_id=rel.id,
+                 person_id=rel.person_id, fields=changed)
     session.flush()
     return rel
 
@@ -108,6 +115,8 @@ def add_involvement(session: Session, actor: Actor, person: Person, data: dict[s
     stamp_new(inv, actor)
     session.add(inv)
     session.flush()
+    audit.record(session, actor, AuditAction.CREATE, record_type="involvement", record_id=inv.id,
+                 person_id=person.id, fields=sorted(data))
     return inv
 
 
@@ -120,8 +129,10 @@ def update_involvement(session: Session, actor: Actor, person: Person, inv_id: i
         raise Forbidden("You cannot change this record")
     check_version(inv, expected_version)
     check_period(changes.get("start_date", inv.start_date), changes.get("end_date", inv.end_date))
-    apply_changes(session, actor, inv, changes, record_type="involvement", person_id=person.id)
+    changed = apply_changes(session, actor, inv, changes, record_type="involvement", person_id=person.id)
     touch(inv, actor)
+    audit.record(session, actor, AuditAction.UPDATE, record_type="involvement", record_id=inv.id,
+                 person_id=person.id, fields=changed)
     session.flush()
     return inv
 

@@ -111,3 +111,18 @@ def test_a_refused_view_writes_nothing(client, session):
     before = _seq(session)
     assert client.get(f"/api/cases/{cid}").status_code == 404
     assert _seq(session) == before
+
+
+def test_relationships_and_aliases_are_audited_with_field_names(client, session):
+    user = create_user(session, roles=["practitioner"], teams=[create_team(session)])
+    h = {"X-CSRF-Token": sign_in(client, user)}
+    ids = [client.post("/api/people", headers=h, json={"forename": f, "surname": "Kin",
+                                                       "confirm_not_duplicate": True}).get_json()["id"]
+           for f in ("Ann", "Bob")]
+    _, event = _do(client, session, "POST", f"/api/people/{ids[0]}/names", headers=h,
+                   json={"forename": "Annie", "surname": "Kin"})
+    assert (event.action, event.record_type) == ("create", "person_name") and "Annie" not in event.fields
+    rel, event = _do(client, session, "POST", f"/api/people/{ids[0]}/relationships", headers=h,
+                     json={"related_person_id": ids[1], "rel_type": "sibling"})
+    assert (event.action, event.record_type) == ("create", "person_relationship")
+    assert {"related_person_id", "rel_type"} <= set(json.loads(event.fields))
