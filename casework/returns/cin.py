@@ -41,6 +41,22 @@ SEX_CODES = {"M": "M", "F": "F", "I": "U", "U": "U"}  # 2025-26 <Sex>
 GENDER_CURRENT = {"M": "1", "F": "2", "I": "9", "U": "0"}  # before 2025-26 <GenderCurrent>
 
 
+UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # the DfE check letters (no I, O, S)
+
+
+def upn_check_letter(body: str) -> str | None:
+    """The check letter for UPN characters 2-13 (DfE: weights 2..13, remainder mod 23)."""
+    total = 0
+    for weight, ch in zip(range(2, 14), body, strict=True):
+        if ch.isdigit():
+            total += weight * int(ch)
+        elif ch in UPN_LETTERS:
+            total += weight * UPN_LETTERS.index(ch)
+        else:
+            return None
+    return UPN_LETTERS[total % 23]
+
+
 def collection_period(year: int) -> tuple[date, date]:
     return date(year - 1, 4, 1), date(year, 3, 31)
 
@@ -52,6 +68,7 @@ class CinReturn:
     children: int = 0
     episodes: int = 0
     issues: list[Issue] = field(default_factory=list)
+    child_people: dict[str, int] = field(default_factory=dict)  # LAchildID -> person id
 
     @property
     def empty(self) -> bool:
@@ -104,6 +121,9 @@ class _Builder:
             self.issue(p, cid, "LAchildID", "cw_la_child_id_too_long", "LAchildID is longer than 10 characters")
         if p["upn"]:
             _sub(ids, "UPN", p["upn"])
+            upn = p["upn"]
+            if len(upn) != 13 or not upn[1:12].isdigit() or upn_check_letter(upn[1:]) != upn[0]:
+                self.issue(p, cid, "UPN", "cw_upn_invalid", f"UPN {upn} fails the DfE check letter")
         else:
             self.issue(p, cid, "UPN", "cw_upn_missing",
                        "No UPN, and the reason it is unknown (UPNunknown UN1-UN10) is not recorded in casework")
@@ -184,7 +204,9 @@ class _Builder:
                 self.issue(p, cid, "CINclosureDate", "cw_closure_before_referral",
                            f"Case {case['reference']} closed before the referral date")
 
-        plans = [f for f in by_key["child_protection"] if f.get("icpc_date")]
+        # an ICPC that followed a section 47 is reported in <Section47> only (DfE rule 2884)
+        plans = [f for f in by_key["child_protection"] if f.get("icpc_date")
+                 and f.get("strategy_outcome") != "section_47"]
         icpc_dates = [d for d in (as_date(f.get("icpc_date")) for f in plans) if d and self.start <= d <= self.end]
         if icpc_dates:
             _sub(el, "DateOfInitialCPC", max(icpc_dates).isoformat())
@@ -225,9 +247,8 @@ class _Builder:
             rows.append((f, started, auth_date))
         if not rows:
             return
-        box = _sub(parent, "Assessments")
-        for f, started, auth_date in rows:
-            a = _sub(box, "Assessment")
+        for f, started, auth_date in rows:  # the DfE layout repeats <Assessments>, one per assessment
+            a = _sub(parent, "Assessments")
             _sub(a, "AssessmentActualStartDate", started.isoformat())
             if auth_date is not None and auth_date <= self.end:
                 _sub(a, "AssessmentAuthorisationDate", auth_date.isoformat())
@@ -261,8 +282,13 @@ class _Builder:
         for f in by_key["child_protection"]:
             if f.get("end_reason") == "step_down_cin" and as_date(f.get("plan_end_date")):
                 starts.append(as_date(f.get("plan_end_date")))
-        end = case["closed_on"]
+        cp_starts = sorted(d for d in (as_date(f.get("icpc_date")) for f in by_key["child_protection"]
+                                        if f.get("icpc_outcome") == "plan") if d is not None)
         for start in sorted(d for d in starts if d is not None):
+            # a CIN plan ends when a child protection plan starts (never concurrent: DfE 4001/4017) or the case
+            # closes
+            ends = [d for d in cp_starts if d >= start] + ([case["closed_on"]] if case["closed_on"] else [])
+            end = min(ends) if ends else None
             if start > self.end or (end is not None and end < self.start):
                 continue
             box = _sub(parent, "CINPlanDates")
@@ -309,9 +335,8 @@ class _Builder:
             rows.append((f, start, end if end is not None and end <= self.end else None))
         if not rows:
             return
-        box = _sub(parent, "ChildProtectionPlans")
-        for f, start, end in rows:
-            plan = _sub(box, "ChildProtectionPlan")
+        for f, start, end in rows:  # the DfE layout repeats <ChildProtectionPlans>, one per plan
+            plan = _sub(parent, "ChildProtectionPlans")
             _sub(plan, "CPPstartDate", start.isoformat())
             if end is not None:
                 _sub(plan, "CPPendDate", end.isoformat())
@@ -331,12 +356,10 @@ class _Builder:
             _sub(plan, "NumberOfPreviousCPP", str(sum(1 for d in previous_plans if d < start)))
             reviews = sorted({d for d in (as_date(t.values.get("review_date")) for t in f.completed("record_review"))
                               if d is not None and d <= self.end})
-            if reviews:
-                rbox = _sub(plan, "Reviews")
-                for d in reviews:
-                    _sub(rbox, "CPPreviewDate", d.isoformat())
-                    if d < start:
-                        self.issue(p, cid, "CPPreviewDate", "cw_review_before_plan", "Review before the plan start")
+            for d in reviews:  # one <Reviews> per review
+                _sub(_sub(plan, "Reviews"), "CPPreviewDate", d.isoformat())
+                if d < start:
+                    self.issue(p, cid, "CPPreviewDate", "cw_review_before_plan", "Review before the plan start")
 
 
 PERSON_COLUMNS = (Person.id, Person.local_id, Person.upn, Person.date_of_birth, Person.dob_is_expected,
@@ -400,6 +423,7 @@ def build_cin(conn: Connection, year: int, *, la_code: str, software_code: str =
     if not (len(la_code) == 3 and la_code.isdigit()):
         builder.issues.append(Issue(None, "", "LEA", "cw_la_code_invalid", "LEA must be the 3-digit LA code"))
     for n, child in enumerate(children.values(), 1):
+        result.child_people[child.person["local_id"] or str(child.person["id"])] = child.person["id"]
         result.episodes += builder.child(box, child, by_ref, sorted(plans_by_person.get(child.person["id"], [])))
         result.children += 1
         if progress and n % 500 == 0:

@@ -68,7 +68,9 @@ def returns() -> None:
 @click.option("--serial", default=1, show_default=True, type=click.IntRange(1, 999999))
 @click.option("--issues", "issues_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every issue (child, field, code, link) to this CSV file.")
-def cin(year: int, out: Path, la_code: str, serial: int, issues_path: Path | None) -> None:
+@click.option("--dfe-validator", "dfe_python", envvar="CIN_VALIDATOR_PYTHON", show_envvar=True, default=None,
+              help="Python interpreter of a separate environment with csc-validator-be-cin: also run the DfE rules.")
+def cin(year: int, out: Path, la_code: str, serial: int, issues_path: Path | None, dfe_python: str | None) -> None:
     from casework.cli import _app
     from casework.extensions import database
     from casework.returns.cin import build_cin, collection_period
@@ -84,6 +86,14 @@ def cin(year: int, out: Path, la_code: str, serial: int, issues_path: Path | Non
     finally:
         progress.close()
     out.write_bytes(ret.xml)
+    if dfe_python:
+        from casework.returns.dfe_validator import ValidatorUnavailable, ruleset_for, run_dfe_validator
+
+        click.echo(f"Running the DfE rules ({ruleset_for(year)}) in {dfe_python} ...", err=True)
+        try:
+            ret.issues.extend(run_dfe_validator(ret.xml, year, dfe_python, ret.child_people))
+        except ValidatorUnavailable as exc:
+            raise click.ClickException(f"{exc} (the return itself was written to {out})") from None
     _write_issues(issues_path, ret.issues)
     start, end = collection_period(year)
     click.echo(f"CIN census {year} ({start} to {end}) written to {out}")

@@ -6,16 +6,23 @@ from datetime import date
 
 from casework.records.models_case import Case
 from casework.records.models_person import Person
+from casework.returns.cin import upn_check_letter
 from tests.processes.conftest import Journey, form_errors, routing_fields
 from tests.processes.samples import sample
 
 SW, MANAGER = "sw.ana", "tm.bea"
 
 
+def valid_upn(n: int) -> str:
+    """LA 201, establishment 1234, year 26, serial n, with the right check letter."""
+    body = f"201123426{n:03d}"
+    return upn_check_letter(body) + body
+
+
 def make_child(session, n: int = 1, **overrides) -> Person:
     data = dict(forename="Kai", surname=f"Test{n}", surname_norm=f"test{n}", search_name=f"kai test{n}",
                 date_of_birth=date(2018, 5, 4), sex="M", ethnicity="WBRI", disabilities=["NONE"],
-                upn="A123456789012"[:-1] + str(n % 10), local_id=f"CW{n:05d}")
+                upn=valid_upn(n), local_id=f"CW{n:05d}")
     data.update(overrides)
     person = Person(**data)
     session.add(person)

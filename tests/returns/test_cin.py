@@ -42,21 +42,22 @@ def test_child_through_referral_assessment_and_child_protection_full_answers(ses
     assert text(c, "ChildCharacteristics/Ethnicity") == "WBRI"
     assert [d.text for d in c.iterfind("ChildCharacteristics/Disabilities/Disability")] == ["NONE"]
     d = c.find("CINdetails")
-    assert [e.tag for e in d] == ["CINreferralDate", "ReferralSource", "PrimaryNeedCode", "DateOfInitialCPC",
-                                  "ReferralNFA", "Assessments", "CINPlanDates", "Section47",
-                                  "ChildProtectionPlans"]
+    assert [e.tag for e in d] == ["CINreferralDate", "ReferralSource", "PrimaryNeedCode", "ReferralNFA",
+                                  "Assessments", "CINPlanDates", "Section47", "ChildProtectionPlans"]
     assert (text(d, "CINreferralDate"), text(d, "ReferralSource"), text(d, "PrimaryNeedCode")) == (
         "2026-11-02", "2A", "N1")
-    assert (text(d, "DateOfInitialCPC"), text(d, "ReferralNFA")) == ("2026-11-20", "false")
-    a = d.find("Assessments/Assessment")
+    assert text(d, "ReferralNFA") == "false"  # the ICPC followed the s47: reported there only (DfE 2884)
+    a = d.find("Assessments")
     assert text(a, "AssessmentActualStartDate") == "2026-11-02"
     assert text(a, "AssessmentAuthorisationDate") == "2026-11-10"
     assert [f.text for f in a.iterfind("FactorsIdentifiedAtAssessment/AssessmentFactors")] == ["3B", "4B"]
-    assert text(d, "CINPlanDates/CINPlanStartDate") == "2026-11-10"
+    # the CIN plan from the authorised assessment ends when the child protection plan starts
+    assert (text(d, "CINPlanDates/CINPlanStartDate"), text(d, "CINPlanDates/CINPlanEndDate")) == (
+        "2026-11-10", "2026-11-20")
     s = d.find("Section47")
     assert (text(s, "S47ActualStartDate"), text(s, "InitialCPCtarget"), text(s, "DateOfInitialCPC"),
             text(s, "ICPCnotRequired")) == ("2026-11-04", "2026-11-24", "2026-11-20", "false")
-    p = d.find("ChildProtectionPlans/ChildProtectionPlan")
+    p = d.find("ChildProtectionPlans")
     assert (text(p, "CPPstartDate"), text(p, "CPPendDate"), text(p, "InitialCategoryOfAbuse"),
             text(p, "LatestCategoryOfAbuse"), text(p, "NumberOfPreviousCPP")) == (
         "2026-11-20", None, "PHY", "NEG", "0")
@@ -85,7 +86,7 @@ def test_broken_records_give_the_expected_issue_codes(session, connection):
               closed_on=date(2026, 7, 1), close_reason="no_further_action")
     bare = make_child(session, 2, upn=None, sex=None, ethnicity=None, disabilities=[], date_of_birth=None)
     make_case(session, bare, "CH-0000002", opened_on=date(2026, 6, 1))
-    wrong = make_child(session, 3, disabilities=["NONE", "VIS"], sex="X")
+    wrong = make_child(session, 3, disabilities=["NONE", "VIS"], sex="X", upn="B201123426003")
     make_case(session, wrong, "CH-0000003", opened_on=date(2026, 6, 1), status="closed",
               closed_on=date(2026, 5, 1), close_reason=None)
     ret = _build(connection)
@@ -93,7 +94,7 @@ def test_broken_records_give_the_expected_issue_codes(session, connection):
     assert _codes(ret, bare.id) == ["cw_birth_date_missing", "cw_disability_missing", "cw_ethnicity_missing",
                                     "cw_primary_need_not_recorded", "cw_referral_decision_missing",
                                     "cw_referral_source_not_recorded", "cw_sex_missing", "cw_upn_missing"]
-    assert {"cw_closure_before_referral", "cw_closure_reason_missing", "cw_sex_missing",
+    assert {"cw_closure_before_referral", "cw_closure_reason_missing", "cw_sex_missing", "cw_upn_invalid",
             "cw_disability_none_with_others"} <= set(_codes(ret, wrong.id))
     closed = etree.fromstring(ret.xml).find("Children/Child/CINdetails")
     assert (text(closed, "CINclosureDate"), text(closed, "ReasonForClosure")) == ("2026-07-01", "RC8")
@@ -118,3 +119,22 @@ def test_empty_year_is_a_valid_empty_return(connection):
     assert root.tag == "Message" and len(root.find("Children")) == 0
     assert text(root, "Header/CollectionDetails/Year") == "2019"
     assert text(root, "Header/Source/DateTime") == "2027-04-02T09:00:00"
+
+
+def test_full_answers_child_passes_the_dfe_rules_when_configured(session, connection, start, tmp_path):
+    """The DfE rules engine runs in its own interpreter (a fake one here, printing what the real script
+    prints); its issues come back against the child, field and record."""
+    from casework.returns.dfe_validator import ruleset_for, run_dfe_validator
+
+    child = make_child(session)
+    make_case(session, child, "CH-0000001")
+    drive(start, "CH-0000001", full=True)
+    ret = _build(connection)
+    fake = tmp_path / "python"
+    fake.write_text('#!/bin/sh\necho \'{"child": "CW00001", "rule": "8610", "field": "PrimaryNeedCode", '
+                    '"message": "Primary Need code is missing", "value": null}\'\n')
+    fake.chmod(0o755)
+    issues = run_dfe_validator(ret.xml, 2027, str(fake), ret.child_people)
+    assert [(i.code, i.field, i.link) for i in issues] == [("dfe_8610", "PrimaryNeedCode", f"/people/{child.id}")]
+    assert ruleset_for(2026) == "cin2025_26" and ruleset_for(2027) == "cin2026_27"
+    (tmp_path / "full.xml").write_bytes(ret.xml)

@@ -1,0 +1,68 @@
+"""Run the DfE's CIN rules engine (`csc-validator-be-cin`, PyPI) on a census file, in its OWN Python
+environment and process: it pins pandas<2 / numpy<2, so it is never installed into casework's environment.
+
+Set up once (any Python 3.10+), then point casework at that interpreter (`--dfe-validator` or
+CIN_VALIDATOR_PYTHON):
+
+    python3.10 -m venv /opt/cin-validator && /opt/cin-validator/bin/pip install csc-validator-be-cin "numpy<2"
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+from casework.returns.common import Issue, person_link
+
+# Runs inside the validator's interpreter: argv = [xml path, ruleset]; prints one JSON object per issue.
+SCRIPT = r"""
+import importlib, json, sys, warnings, xml.etree.ElementTree as ET
+warnings.simplefilter("ignore")
+from cin_validator import cin_validator
+root = ET.parse(sys.argv[1]).getroot()
+data = cin_validator.process_data(cin_validator.convert_data(root))
+registry = importlib.import_module("cin_validator.rules." + sys.argv[2]).registry
+report = cin_validator.CinValidator(data, registry).user_report
+for row in report.to_dict("records"):
+    print(json.dumps({"child": str(row.get("LAchildID")), "rule": str(row.get("rule_code")),
+                      "field": str(row.get("columns_affected")), "message": str(row.get("rule_description")),
+                      "value": None if str(row.get("value_flagged")) == "nan" else str(row.get("value_flagged"))}))
+"""
+
+
+class ValidatorUnavailable(RuntimeError):
+    pass
+
+
+def ruleset_for(year: int) -> str:
+    """Collection year 2026 (2025-26) -> cin2025_26."""
+    return f"cin{year - 1}_{year % 100:02d}"
+
+
+def run_dfe_validator(xml: bytes, year: int, python: str, child_people: dict[str, int],
+                      timeout: float = 1800) -> list[Issue]:
+    """The DfE rules' issues, one per rule, child and field, linked to the record (LAchildID -> person)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cin.xml"
+        path.write_bytes(xml)
+        try:
+            done = subprocess.run([python, "-c", SCRIPT, str(path), ruleset_for(year)], capture_output=True,  # noqa: S603 - operator-configured interpreter, fixed script
+                                  text=True, timeout=timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ValidatorUnavailable(f"could not run the DfE validator with {python}: {exc}") from exc
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ValidatorUnavailable(f"the DfE validator failed ({python}): {last}")
+    issues = []
+    for line in done.stdout.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        row = json.loads(line)
+        person_id = child_people.get(row["child"])
+        value = f" (value: {row['value']})" if row.get("value") else ""
+        issues.append(Issue(person_id, row["child"], row["field"], f"dfe_{row['rule']}", row["message"] + value,
+                            person_link(person_id)))
+    return issues
