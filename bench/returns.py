@@ -27,7 +27,7 @@ from casework.db import make_engine, upgrade_to_head  # noqa: E402
 from casework.finance.models import Agreement  # noqa: E402
 from casework.records.models_case import Case  # noqa: E402
 from casework.records.models_person import Person  # noqa: E402
-from casework.returns.cin import build_cin  # noqa: E402
+from casework.returns.cin import build_cin, upn_check_letter  # noqa: E402
 from casework.returns.cld import build_cld  # noqa: E402
 from engine.history import to_json  # noqa: E402
 from engine.schema import history_event, process_definition, process_instance  # noqa: E402
@@ -43,6 +43,11 @@ def fresh_database(url: str) -> None:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
+
+
+def upn(pid: int) -> str:
+    body = f"201{pid:09d}"
+    return upn_check_letter(body) + body
 
 
 def ts(d: date, hour: int = 10) -> datetime:
@@ -77,7 +82,7 @@ def generate(engine, children: int, adults: int) -> None:
             pid = n + 1
             child = n < children
             dob = date(2012 + n % 12, 1 + n % 12, 1 + n % 27) if child else date(1940 + n % 40, 1 + n % 12, 3)
-            people.append({"id": pid, "local_id": f"B{pid:08d}", "upn": f"A{pid:012d}" if child else None,
+            people.append({"id": pid, "local_id": f"B{pid:08d}", "upn": upn(pid) if child else None,
                            "forename": "Bench", "surname": f"Person{pid}", "surname_norm": f"person{pid}",
                            "search_name": f"bench person{pid}", "date_of_birth": dob, "dob_is_expected": False,
                            "sex": "MF"[n % 2], "ethnicity": "WBRI", "disabilities": ["NONE"],
@@ -183,7 +188,7 @@ def main() -> None:
         cin_s = round(time.perf_counter() - start, 2)
         print(f"CIN: {cin.children} children, {len(cin.xml) / 1e6:.1f} MB, {len(cin.issues)} issues, {cin_s}s")
         start = time.perf_counter()
-        cld = build_cld(conn, "2025Q3", la_code="999")
+        cld = build_cld(conn, "2026Q1", la_code="999")  # every synthetic adult has a service then
         cld_s = round(time.perf_counter() - start, 2)
         print(f"CLD: {cld.rows} rows for {cld.people} people, {len(cld.issues)} issues, {cld_s}s")
     print(json.dumps({"cin_50k_s": cin_s, "cld_20k_s": cld_s, "cin_children": cin.children,
