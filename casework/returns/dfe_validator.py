@@ -36,8 +36,12 @@ class ValidatorUnavailable(RuntimeError):
     pass
 
 
+FIRST_RULESET_YEAR, LAST_RULESET_YEAR = 2023, 2027  # the rulesets csc-validator-be-cin 0.1.13 ships
+
+
 def ruleset_for(year: int) -> str:
-    """Collection year 2026 (2025-26) -> cin2025_26."""
+    """Collection year 2026 (2025-26) -> cin2025_26; years outside the package's rulesets use the nearest."""
+    year = min(max(year, FIRST_RULESET_YEAR), LAST_RULESET_YEAR)
     return f"cin{year - 1}_{year % 100:02d}"
 
 

@@ -137,4 +137,5 @@ def test_full_answers_child_passes_the_dfe_rules_when_configured(session, connec
     issues = run_dfe_validator(ret.xml, 2027, str(fake), ret.child_people)
     assert [(i.code, i.field, i.link) for i in issues] == [("dfe_8610", "PrimaryNeedCode", f"/people/{child.id}")]
     assert ruleset_for(2026) == "cin2025_26" and ruleset_for(2027) == "cin2026_27"
-    (tmp_path / "full.xml").write_bytes(ret.xml)
+    assert ruleset_for(2019) == "cin2022_23" and ruleset_for(2030) == "cin2026_27"
+    (tmp_path / "full.xml").write_bytes(ret.xml)  # kept with --basetemp for a run with the real rules engine
