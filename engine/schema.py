@@ -102,10 +102,12 @@ work_item = Table(
     _ts("created_at", nullable=False),
     Column("completed_by", String(200)),
     _ts("completed_at"),
-    Index("ix_work_item_inbox", "assignee", "status", "due_at"),
-    Index("ix_work_item_team_queue", "team", "status", "assignee", "due_at"),
-    Index("ix_work_item_team_due", "team", "status", "due_at"),  # whole team queue by due date
-    Index("ix_work_item_role_queue", "role", "status", "due_at"),
+    # Lists sort by (due_at, id): ending each index with both lets PostgreSQL read the first page straight
+    # from the index instead of sorting every open row of a busy team.
+    Index("ix_work_item_inbox", "assignee", "status", "due_at", "id"),
+    Index("ix_work_item_team_queue", "team", "status", "assignee", "due_at", "id"),
+    Index("ix_work_item_team_due", "team", "status", "due_at", "id"),  # whole team queue by due date
+    Index("ix_work_item_role_queue", "role", "status", "due_at", "id"),
     Index("ix_work_item_task", "instance_id", "task_id"),
 )
 
