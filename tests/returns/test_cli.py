@@ -46,3 +46,16 @@ def test_empty_year_and_quarter(cli_env, tmp_path):
 def test_bad_quarter_is_refused(cli_env, tmp_path):
     result = run(cli_env, "returns", "cld", "--quarter", "2026-2", "--out", str(tmp_path / "x.csv"))
     assert result.exit_code == 2 and "2026Q2" in result.output
+
+
+def test_dfe_validator_runs_in_its_own_interpreter(cli_env, tmp_path):
+    ok, broken = tmp_path / "ok-python", tmp_path / "broken-python"
+    ok.write_text("#!/bin/sh\nexit 0\n")
+    broken.write_text("#!/bin/sh\necho 'ModuleNotFoundError: cin_validator' >&2\nexit 1\n")
+    ok.chmod(0o755)
+    broken.chmod(0o755)
+    out = tmp_path / "cin.xml"
+    result = run(cli_env, "returns", "cin", "--year", "2026", "--out", str(out), "--dfe-validator", str(ok))
+    assert result.exit_code == 0 and "cin2025_26" in result.output and "Issues: 0" in result.output
+    result = run(cli_env, "returns", "cin", "--year", "2026", "--out", str(out), "--dfe-validator", str(broken))
+    assert result.exit_code == 1 and "ModuleNotFoundError" in result.output and "was written" in result.output
