@@ -10,7 +10,8 @@ Design (details in docs/engine-definitions.md):
   the global namespace; helpers live in ``__builtins__`` so a form field called ``date`` shadows the helper.
 * **Attributes**: allowed only on instances of plain data types (str, numbers, list, dict, set, date, ...);
   never on types, modules, functions, generators, frames or exceptions.
-* **CPU**: a per-thread ``sys.settrace`` hook counts line events and checks the wall clock on each one;
+* **CPU**: a per-thread ``sys.settrace`` hook counts line events of configurator code (trusted helpers are not traced)
+  and checks the thread's CPU time on each one;
   over budget it raises an exception sandboxed code cannot catch. Works in any thread (SIGALRM works only in
   the main thread and would interrupt the server); the cost is a slower interpreter while
   configurator code runs.

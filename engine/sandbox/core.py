@@ -21,10 +21,16 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from engine.calendar import WorkingDayCalendar, as_date
 from engine.errors import EngineError, ScriptError
-from engine.sandbox.guards import CaseworkPolicy, LimitExceeded, Run, SandboxLimits, SandboxViolation
+from engine.sandbox.guards import (
+    SCRIPT_FILENAME,
+    CaseworkPolicy,
+    LimitExceeded,
+    Run,
+    SandboxLimits,
+    SandboxViolation,
+)
 
 LONDON = ZoneInfo("Europe/London")
-SCRIPT_FILENAME = "<script>"
 
 _ALLOWED_BUILTINS = {
     "None": None, "True": True, "False": False,

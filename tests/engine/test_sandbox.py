@@ -212,18 +212,24 @@ def test_print_is_refused_statically():
 # ------------------------------------------------------------------------------------------------ limits
 def test_infinite_loop_is_stopped_quickly():
     env = SandboxedEnvironment()
-    start = time.monotonic()
+    start = time.thread_time()  # CPU time: the limit must not depend on how busy the machine is
     with pytest.raises(ScriptError, match="an endless loop"):
         env.execute("while True:\n    pass", {})
-    assert time.monotonic() - start < 5
+    assert time.thread_time() - start < 3
 
 
-def test_wall_clock_limit_applies_between_steps():
+def test_cpu_time_limit_applies_between_steps():
     env = SandboxedEnvironment(limits=SandboxLimits(max_seconds=0.3, max_steps=10**9))
-    start = time.monotonic()
+    start = time.thread_time()
     with pytest.raises(ScriptError, match="more than 0.3 s"):
         env.execute("n = 0\nwhile True:\n    n += 1", {})
-    assert time.monotonic() - start < 3
+    assert time.thread_time() - start < 2
+
+
+def test_trusted_helpers_are_not_traced_so_calendar_work_is_cheap():
+    env = SandboxedEnvironment(limits=SandboxLimits(max_steps=200))
+    # years of working-day arithmetic in the helper, but only one traced line of configurator code
+    assert env.evaluate("working_days_after(date(2026, 1, 5), 2000)", {}) is not None
 
 
 def test_infinite_loop_inside_a_comprehension_and_recursion():
@@ -247,7 +253,7 @@ def test_loop_in_a_worker_thread_is_stopped_and_other_threads_keep_working():
     worker = threading.Thread(target=runaway)
     worker.start()
     answers = [env.evaluate("x * 2", {"x": i}) for i in range(200)]  # main thread keeps serving meanwhile
-    worker.join(timeout=10)
+    worker.join(timeout=60)  # 2 s of CPU; generous in wall time for a busy machine
     assert not worker.is_alive()
     assert "endless loop" in outcome["error"]
     assert answers[-1] == 398

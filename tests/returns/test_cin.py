@@ -65,18 +65,17 @@ def test_child_through_referral_assessment_and_child_protection_full_answers(ses
     assert ret.issues == []
 
 
-def test_routing_fields_only_reports_what_the_history_does_not_hold(session, connection, start):
-    """What the workspace passes today: referral source, primary need, factors and s47 start never reach the
-    engine, so they are reported (never invented)."""
+def test_routing_fields_alone_carry_every_census_field(session, connection, start):
+    """What the workspace passes the engine (each form's x-routing-fields) is enough for the census: referral
+    source, primary need, assessment factors and the s47 start reach the history."""
     child = make_child(session)
     make_case(session, child, "CH-0000001")
     drive(start, "CH-0000001", full=False)
     ret = _build(connection)
-    assert _codes(ret) == ["cw_assessment_factors_not_recorded", "cw_primary_need_not_recorded",
-                           "cw_referral_source_not_recorded", "cw_s47_start_not_recorded"]
-    assert {i.link for i in ret.issues} == {f"/people/{child.id}"}
+    assert ret.issues == []
     d = etree.fromstring(ret.xml).find("Children/Child/CINdetails")
-    assert d.find("ReferralSource") is None and d.find("Section47/S47ActualStartDate") is None
+    assert d.find("ReferralSource") is not None and d.find("PrimaryNeedCode") is not None
+    assert d.find("Section47/S47ActualStartDate") is not None
     assert text(d, "Section47/DateOfInitialCPC") == "2026-11-20"
 
 
