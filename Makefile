@@ -29,7 +29,7 @@ run: install
 ## make test: lint with ruff, then the whole pytest suite (SQLite by default; TEST_DATABASE_URL for PostgreSQL)
 test: install-dev browser
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # Browser journeys use Debian's chromium (never a downloaded browser).
 browser:
