@@ -140,6 +140,8 @@ def do_task(journey: Journey, s: dict[str, Any], form: str, answers: dict[str, A
     journey.check(f"{form} in {via.strip('/') or 'my work'}")
     link.click()
     expect(page).to_have_title(f"{title} – casework")
+    page.wait_for_load_state("load")
+    expect(page.get_by_role("button", name="Continue", exact=True)).to_be_visible()  # the whole form is there
     fill(page, answers)
     journey.check(f"{form} filled")
     page.get_by_role("button", name="Continue", exact=True).click()
@@ -199,6 +201,17 @@ def test_contact_to_authorised_childrens_assessment(journey: Journey, live_serve
     assert people["single-assessment"] == practitioner
     assert people["assessment-authorisation"] == s["users"]["team_manager"] != practitioner  # four-eyes
     expect(page.locator("body")).to_contain_text("childrens_assessment")
+
+    # the manager's dashboard counts this team's referral decision and assessment
+    sign_in_as(journey, s["users"]["team_manager"])
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page).to_have_title("Dashboard – casework")
+    page.get_by_label("Team", exact=True).select_option(s["team"])
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r"team="))
+    for measure in ("referral-decision", "assessment-authorisation"):
+        expect(page.locator(f"tr[data-measure='{measure}'] td").nth(1)).to_have_text("1")
+    journey.check("dashboard")
 
 
 @pytest.mark.browser
