@@ -134,6 +134,8 @@ class Database:
         self._bound_connection: Connection | None = None
 
     def configure(self, url: str) -> None:
+        if self.engine is not None:
+            self.engine.dispose()  # reconfiguring (tests, CLI): don't leave the old pool's connections open
         self.engine = make_engine(url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
