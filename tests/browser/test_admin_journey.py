@@ -306,6 +306,7 @@ def test_add_user_task_in_modeller_publish_and_start_from_workspace(journey: Jou
     expect(page.locator("#problems")).to_contain_text("names no form")
     page.locator(f'#problems a[data-element-id="{new_id}"]').click()
     expect(page.locator("#panel-element")).to_contain_text("Check the decision")
+    expect(page.locator("#panel-form")).to_have_attribute("data-element", new_id)
     page.get_by_label("Form", exact=True).select_option("triage")
     page.get_by_role("button", name="Apply").click()
     expect(page.locator("#save-status")).to_contain_text("Settings applied and saved")

@@ -108,15 +108,19 @@ function fieldsFor(kind) {
   return [...form.querySelectorAll(".casework-panel-group")].filter((g) => g.dataset.kinds.split(" ").includes(kind));
 }
 
+let panelRequest = 0; // only the latest selection's answer may fill the panel (a slow older one must not)
+
 async function showPanel(element) {
+  const mine = ++panelRequest;
   panelError.hidden = true;
   const type = element && element.businessObject ? element.businessObject.$type.replace("bpmn:", "") : "";
   const kind = type ? type[0].toLowerCase() + type.slice(1) : null; // bpmn:UserTask -> userTask
   if (!kind || !PANEL_KINDS.includes(kind)) {
-    form.hidden = true; hint.hidden = false; current = null; return;
+    form.hidden = true; hint.hidden = false; current = null; form.dataset.element = ""; return;
   }
   const { xml } = await modeler.saveXML();
   const { status, data } = await post(cfg.describeUrl, { xml, element_id: element.id });
+  if (mine !== panelRequest) return;
   if (status !== 200) { form.hidden = true; hint.hidden = false; hint.textContent = data.error.message; return; }
   current = element.id;
   document.getElementById("panel-element").textContent = `${data.name || data.id} (${kind})`;
@@ -140,6 +144,7 @@ async function showPanel(element) {
     }
   }
   form.hidden = false; hint.hidden = true;
+  form.dataset.element = element.id; // tests (and people) can tell the panel shows this element now
 }
 
 form.addEventListener("submit", async (event) => {
