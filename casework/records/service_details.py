@@ -47,10 +47,10 @@ def add_address(session: Session, actor: Actor, person: Person, data: dict[str, 
     stamp_new(address, actor)
     person.addresses.append(address)
     touch(person, actor)
+    session.flush()  # the new row needs its id before it is audited
     audit.record(session, actor, AuditAction.CREATE, record_type="person_address", record_id=address.id,
                  person_id=person.id,
                  fields=sorted(data))
-    session.flush()
     return address
 
 
@@ -84,10 +84,10 @@ def add_contact(session: Session, actor: Actor, person: Person, data: dict[str, 
     stamp_new(contact, actor)
     person.contacts.append(contact)
     touch(person, actor)
+    session.flush()  # the new row needs its id before it is audited
     audit.record(session, actor, AuditAction.CREATE, record_type="person_contact", record_id=contact.id,
                  person_id=person.id,
                  fields=sorted(data))
-    session.flush()
     return contact
 
 
@@ -114,10 +114,10 @@ def add_alert(session: Session, actor: Actor, person: Person, *, alert_type: str
     stamp_new(alert, actor)
     person.alerts.append(alert)
     touch(person, actor)
+    session.flush()  # the new row needs its id before it is audited
     audit.record(session, actor, AuditAction.CREATE, record_type="person_alert", record_id=alert.id,
                  person_id=person.id,
                  fields=("alert_type", "description"))
-    session.flush()
     return alert
 
 

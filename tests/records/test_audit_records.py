@@ -126,3 +126,14 @@ def test_relationships_and_aliases_are_audited_with_field_names(client, session)
                      json={"related_person_id": ids[1], "rel_type": "sibling"})
     assert (event.action, event.record_type) == ("create", "person_relationship")
     assert {"related_person_id", "rel_type"} <= set(json.loads(event.fields))
+
+
+def test_new_detail_rows_are_audited_with_their_own_id(client, session):
+    user = create_user(session, roles=["team_manager"])
+    h = {"X-CSRF-Token": sign_in(client, user)}
+    created = client.post("/api/people", headers=h, json={
+        "forename": "Ida", "surname": "Number", "date_of_birth": "2012-05-06", "confirm_not_duplicate": True})
+    pid = created.get_json()["id"]
+    alert, event = _do(client, session, "POST", f"/api/people/{pid}/alerts", headers=h,
+                       json={"alert_type": "risk_to_staff", "description": "Dog at the address"})
+    assert (event.record_type, event.record_id) == ("person_alert", str(alert.get_json()["id"]))
