@@ -86,7 +86,7 @@ def test_configurator_fixes_publishes_with_second_configurator(journey: Journey,
     assert selected == ["Task_triage"]
 
     # the casework panel for the selected user task: pick the form, apply (saved on the server)
-    expect(page.locator("#panel-form")).to_be_visible()
+    expect(page.locator("#panel-form")).to_have_attribute("data-element", "Task_triage")
     page.get_by_label("Form", exact=True).select_option("triage")
     page.get_by_label("Due date").fill("working_days_after(today(), 10)")
     page.get_by_role("button", name="Apply").click()

@@ -113,14 +113,20 @@ let panelRequest = 0; // only the latest selection's answer may fill the panel (
 async function showPanel(element) {
   const mine = ++panelRequest;
   panelError.hidden = true;
+  // Until this selection's answer has filled the panel, it does not claim to show any element and Apply waits:
+  // an earlier answer arriving late must not overwrite what the person chooses next.
+  form.dataset.element = "";
+  form.setAttribute("aria-busy", "true");
   const type = element && element.businessObject ? element.businessObject.$type.replace("bpmn:", "") : "";
   const kind = type ? type[0].toLowerCase() + type.slice(1) : null; // bpmn:UserTask -> userTask
   if (!kind || !PANEL_KINDS.includes(kind)) {
+    form.removeAttribute("aria-busy");
     form.hidden = true; hint.hidden = false; current = null; form.dataset.element = ""; return;
   }
   const { xml } = await modeler.saveXML();
   const { status, data } = await post(cfg.describeUrl, { xml, element_id: element.id });
   if (mine !== panelRequest) return;
+  form.removeAttribute("aria-busy");
   if (status !== 200) { form.hidden = true; hint.hidden = false; hint.textContent = data.error.message; return; }
   current = element.id;
   document.getElementById("panel-element").textContent = `${data.name || data.id} (${kind})`;
@@ -149,7 +155,7 @@ async function showPanel(element) {
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  if (!current || !editable) return;
+  if (!current || !editable || form.getAttribute("aria-busy") === "true") return;
   const values = {};
   for (const input of form.querySelectorAll("input, select, textarea")) {
     if (!input.disabled && input.name) values[input.name] = input.value;
