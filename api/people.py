@@ -336,14 +336,21 @@ class RecordChangeSchema(Schema):
 def person_changes(person_id: int):  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
+    from casework import audit
+    from casework.audit import AuditAction
     from casework.records.models_change import RecordChange
 
-    session = db_session()
-    get_visible_person(session, current_actor(), person_id)
+    session, actor = db_session(), current_actor()
+    get_visible_person(session, actor, person_id)
     limit, offset = page_args()
     rows = list(session.scalars(select(RecordChange).where(RecordChange.person_id == person_id)
                                 .order_by(RecordChange.id.desc()).limit(limit + 1).offset(offset)))
-    return page(RecordChangeSchema(many=True).dump(rows[:limit]), len(rows) > limit, limit, offset)
+    body = page(RecordChangeSchema(many=True).dump(rows[:limit]), len(rows) > limit, limit, offset)
+    # the history shown (old and new values) is audited by field name: "<record type>.<field>"
+    audit.record(session, actor, AuditAction.VIEW, record_type="person_changes", record_id=person_id,
+                 person_id=person_id, fields={f"{r.record_type}.{r.field}" for r in rows[:limit]})
+    session.commit()  # the audit row of the view
+    return body
 
 
 @blueprint.get("/people/<int:person_id>/sar")

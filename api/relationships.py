@@ -7,6 +7,8 @@ from marshmallow import Schema, fields, validate
 from api import blueprint
 from api.openapi import documented
 from api.records_common import PersonBriefSchema, Strict, expected_version, json_body
+from casework import audit
+from casework.audit import AuditAction
 from casework.auth.access import requires
 from casework.auth.permissions import Permission
 from casework.records import service_relationship as rels
@@ -69,6 +71,16 @@ class InvolvementUpdateSchema(Strict):
     version = fields.Int(load_default=None)
 
 
+# Audited field names of each view (names only, never values). Other people shown in a list appear with the
+# PersonBriefSchema fields, named "related.<field>".
+RELATED_FIELDS = tuple(f"related.{name}" for name in ("display_name", "forename", "surname", "date_of_birth",
+                                                     "date_of_death", "nhs_number", "alerts"))
+RELATIONSHIP_LIST_FIELDS = ("rel_type", "parental_responsibility", "same_household", "start_date", "end_date",
+                            *RELATED_FIELDS)
+HOUSEHOLD_FIELDS = ("address", "household_reason", "rel_type", *RELATED_FIELDS)
+INVOLVEMENT_FIELDS = ("role", "organisation", "professional_name", "contact", "start_date", "end_date")
+
+
 def _rel_row(row):  # type: ignore[no-untyped-def]
     return {"relationship": RelationshipSchema().dump(row["relationship"]), "other_is": row["other_is"],
             "person": PersonBriefSchema().dump(row["person"])}
@@ -80,7 +92,11 @@ def _rel_row(row):  # type: ignore[no-untyped-def]
 def list_relationships(person_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
     person = get_visible_person(session, actor, person_id)
-    return {"items": [_rel_row(r) for r in rels.relationships_of(session, actor, person)]}
+    items = [_rel_row(r) for r in rels.relationships_of(session, actor, person)]
+    audit.record(session, actor, AuditAction.VIEW, record_type="person_relationships", record_id=person.id,
+                 person_id=person.id, fields=RELATIONSHIP_LIST_FIELDS)
+    session.commit()  # the audit row of the view
+    return {"items": items}
 
 
 @blueprint.post("/people/<int:person_id>/relationships")
@@ -115,18 +131,26 @@ def update_relationship(rel_id: int):  # type: ignore[no-untyped-def]
 def get_household(person_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
     person = get_visible_person(session, actor, person_id)
-    return {"person": PersonBriefSchema().dump(person),
+    body = {"person": PersonBriefSchema().dump(person),
             "members": [{"person": PersonBriefSchema().dump(m["person"]), "reason": m["reason"],
                          "other_is": m.get("other_is")} for m in rels.household(session, actor, person)]}
+    audit.record(session, actor, AuditAction.VIEW, record_type="household", record_id=person.id,
+                 person_id=person.id, fields=HOUSEHOLD_FIELDS)
+    session.commit()  # the audit row of the view
+    return body
 
 
 @blueprint.get("/people/<int:person_id>/involvements")
 @requires(Permission.RECORDS_VIEW)
 @documented("Professionals involved (GP, school, health visitor...)", response=InvolvementSchema(many=True))
 def list_involvements(person_id: int):  # type: ignore[no-untyped-def]
-    session = db_session()
-    person = get_visible_person(session, current_actor(), person_id)
-    return {"items": InvolvementSchema(many=True).dump(rels.involvements_of(session, person))}
+    session, actor = db_session(), current_actor()
+    person = get_visible_person(session, actor, person_id)
+    items = InvolvementSchema(many=True).dump(rels.involvements_of(session, person))
+    audit.record(session, actor, AuditAction.VIEW, record_type="involvements", record_id=person.id,
+                 person_id=person.id, fields=INVOLVEMENT_FIELDS)
+    session.commit()  # the audit row of the view
+    return {"items": items}
 
 
 @blueprint.post("/people/<int:person_id>/involvements")

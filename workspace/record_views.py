@@ -9,6 +9,8 @@ from datetime import date
 from flask import jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from casework import audit
+from casework.audit import AuditAction
 from casework.auth.access import requires
 from casework.auth.permissions import Permission
 from casework.errors import Invalid, NotFound
@@ -20,7 +22,7 @@ from casework.records.service_chronology import chronology
 from casework.records.service_note import notes_for_person
 from casework.records.service_person import search_people
 from casework.records.service_relationship import household, relationships_of
-from casework.records.service_summary import person_summary
+from casework.records.service_summary import SUMMARY_FIELDS, person_summary
 from casework.web.context import current_actor, db_session
 from casework.web.navigation import NavEntry, register_nav
 from engine.schema import history_event, process_definition, process_instance
@@ -29,6 +31,17 @@ from workspace.views import blueprint
 
 register_nav(NavEntry("Find a person", "workspace.people", Permission.RECORDS_VIEW, order=30))
 DONE_EVENTS = ("task_completed", "step_completed")
+CHRONOLOGY_PER_PAGE = 50
+NOTES_PER_PAGE = 10
+
+
+def _page_number(name: str) -> int:
+    try:
+        return max(1, min(int(request.args.get(name, 1)), 10_000))
+    except (TypeError, ValueError):
+        return 1
+# What the person page shows, by field name (audited as one view of the person)
+PAGE_FIELDS = (*SUMMARY_FIELDS, "upn", "relationships", "household", "notes", "process_steps")
 
 
 @blueprint.get("/people")
@@ -64,27 +77,38 @@ def people():  # type: ignore[no-untyped-def]
 def person(person_id: int):  # type: ignore[no-untyped-def]
     actor = current_actor()
     session = db_session()
-    summary = person_summary(session, actor, person_id, chronology_limit=1)
+    summary = person_summary(session, actor, person_id, chronology_limit=1, audited=False)  # audited below
     record = get_visible_person(session, actor, person_id)
     kind = request.args.get("kind") or ""
     kinds = [kind] if kind in codes.CHRONOLOGY_KINDS else None
-    entries = chronology(session, actor, person_id, kinds=kinds, limit=100)
-    notes, more_notes = notes_for_person(session, actor, person_id, limit=10)
+    # chronology and notes are paged: a long-open case has thousands of entries
+    chronology_page, notes_page = _page_number("chronology_page"), _page_number("notes_page")
+    entries = chronology(session, actor, person_id, kinds=kinds, limit=CHRONOLOGY_PER_PAGE + 1,
+                         offset=(chronology_page - 1) * CHRONOLOGY_PER_PAGE)
+    entries, more_entries = entries[:CHRONOLOGY_PER_PAGE], len(entries) > CHRONOLOGY_PER_PAGE
+    notes, more_notes = notes_for_person(session, actor, person_id, limit=NOTES_PER_PAGE,
+                                         offset=(notes_page - 1) * NOTES_PER_PAGE)
     links = list(session.execute(select(CaseProcess.case_id, CaseProcess.instance_id, CaseProcess.process_key)
                                  .join(Case, Case.id == CaseProcess.case_id)
                                  .where(Case.person_id == person_id, visible_cases_clause(actor))
                                  .order_by(CaseProcess.id)))
     steps: dict[int, list[dict]] = {}
     conn = services.conn()
+    current_steps = queries.current_steps(conn, [instance_id for _case, instance_id, _key in links])
     for case_id, instance_id, process_key in links:
-        current = services.engine().current_steps(conn, instance_id)
+        current = current_steps[instance_id]
         steps.setdefault(case_id, []).append({"instance_id": instance_id, "process_key": process_key,
                                               "work_items": current["work_items"], "timers": current["timers"]})
-    session.commit()  # the audit row of the summary view (person_summary records it)
+    relationships, members = relationships_of(session, actor, record), household(session, actor, record)
+    # one view event for the whole page, written last (the chain head stays locked only until the commit)
+    audit.record(session, actor, AuditAction.VIEW, record_type="person_summary", record_id=person_id,
+                 person_id=person_id, fields=PAGE_FIELDS)
+    session.commit()  # the audit row of the page view
     return render_template(
         "workspace/person.html", title=summary["person"]["display_name"], s=summary, record=record,
-        relationships=relationships_of(session, actor, record), household=household(session, actor, record),
+        relationships=relationships, household=members,
         entries=entries, kind=kind, kinds=codes.CHRONOLOGY_KINDS, notes=notes, more_notes=more_notes,
+        chronology_page=chronology_page, more_entries=more_entries, notes_page=notes_page,
         steps=steps, relationship_labels=codes.RELATIONSHIP_TYPES,
         processes=startable_processes() if actor.can(Permission.RECORDS_EDIT) and actor.can(Permission.WORK) else [])
 
