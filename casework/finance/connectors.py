@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from casework.engine_host import register_connector
+from casework.engine_host import register_connector, register_event_listener
 from casework.errors import DomainError, Invalid
 from casework.finance import agreements, money
 from casework.finance.codes import KINDS, SERVICE_TYPES, UNITS
@@ -61,8 +61,45 @@ def current_session() -> Session:
 
 
 def _result(agreement: Agreement) -> dict[str, Any]:
+    """What a service task gets back: the agreement, its costs in pence, and the same in pounds as numbers
+    (``weekly_cost`` / ``annual_cost``, what the payment_approval_level decision table reads)."""
+    costs = agreements.costs(agreement)
     return {"agreement_id": agreement.id, "reference": agreement.reference, "status": agreement.status,
-            "kind": agreement.kind, **agreements.costs(agreement)}
+            "kind": agreement.kind, **costs,
+            "weekly_cost": money.pence_to_pounds_number(costs["weekly_cost_pence"]),
+            "annual_cost": money.pence_to_pounds_number(costs["annual_cost_pence"])}
+
+
+# Agreements requested in the current engine operation without a process_instance_id: a model cannot name its
+# own instance (expressions see only task data), so the agreement is linked to the instance whose history
+# events the same operation writes (see link_requested_agreements).
+_UNLINKED = "casework_finance_unlinked_agreements"
+
+
+def _remember_unlinked(session: Session, agreement: Agreement) -> None:
+    if agreement.process_instance_id is None:
+        session.info.setdefault(_UNLINKED, []).append(agreement.id)
+
+
+def link_requested_agreements(event: dict[str, Any]) -> None:
+    """Engine event listener: give agreements requested in this operation their process_instance_id (the
+    instance whose events are being written, in the same transaction), so the Approvals list and finance
+    can find the agreement of a payment authorisation."""
+    instance_id = event.get("instance_id")
+    if not instance_id:
+        return
+    try:
+        session = current_session()
+    except RuntimeError:  # an engine operation outside any session (nothing can have been requested in it)
+        return
+    pending = session.info.pop(_UNLINKED, None)
+    if not pending:
+        return
+    for agreement_id in pending:
+        agreement = session.get(Agreement, agreement_id)
+        if agreement is not None and agreement.process_instance_id is None:
+            agreement.process_instance_id = int(instance_id)
+    session.flush()
 
 
 def _agreement_for(session: Session, params: dict[str, Any]) -> Agreement:
@@ -119,22 +156,35 @@ def _details(session: Session, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def request_agreement(params: dict[str, Any]) -> dict[str, Any]:
-    """Record the requested agreement and return its costs. With a process_instance_id that already has a
-    requested agreement, that one is updated (a request returned for changes and sent again)."""
+    """Record the requested agreement (status requested) and return it with its costs. With the agreement_id
+    of an earlier request of the same process, or a process_instance_id that already has a requested
+    agreement, that one is updated instead (a request returned for changes and sent again).
+    Without a process_instance_id, the agreement is linked to the calling instance when the engine operation
+    writes its history (link_requested_agreements)."""
     session = current_session()
     with _unit(session):
-        if params.get("process_instance_id") is not None:
+        existing = None
+        if params.get("agreement_id") is not None:
+            existing = agreements.get_agreement(session, int(params["agreement_id"]))
+        elif params.get("process_instance_id") is not None:
             existing = agreements.find_by_instance(session, int(params["process_instance_id"]))
-            if existing is not None and existing.status == "requested":  # sent again after changes
-                return _result(agreements.revise(session, existing, _details(session, params)))
-        return _result(agreements.request_agreement(session, _details(session, params)))
+        if existing is not None and existing.status == "requested":  # sent again after changes
+            agreement = agreements.revise(session, existing, _details(session, params))
+        else:
+            agreement = agreements.request_agreement(session, _details(session, params))
+        result = _result(agreement)
+    _remember_unlinked(session, agreement)
+    return result
 
 
 def authorise_agreement(params: dict[str, Any]) -> dict[str, Any]:
-    """Authorise a requested agreement and create its payment schedule (idempotent)."""
+    """Authorise a requested agreement and create its payment schedule (idempotent). A cost_code given here
+    (finance's check before authorising) is recorded on the agreement first."""
     session = current_session()
     with _unit(session):
         agreement = _agreement_for(session, params)
+        if params.get("cost_code") and agreement.status == "requested":
+            agreement.cost_code = str(params["cost_code"]).strip()
         today = date.fromisoformat(params["today"]) if params.get("today") else None
         agreements.authorise(session, agreement, authorised_by=params["authorised_by"], today=today)
         return _result(agreement)
@@ -214,11 +264,11 @@ _ONE_TARGET = {"anyOf": [{"required": ["agreement_id"]}, {"required": ["process_
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "finance.request_agreement": {
-        "type": "object", "properties": DETAILS_PROPERTIES, "additionalProperties": False,
-        "required": ["service_type", "start_date"]},
+        "type": "object", "properties": DETAILS_PROPERTIES | {"agreement_id": {"anyOf": [_ID, {"type": "null"}]}},
+        "additionalProperties": False, "required": ["service_type", "start_date"]},
     "finance.authorise_agreement": {
         "type": "object", "properties": _TARGET | {"authorised_by": {"type": "string", "minLength": 1},
-                                                   "today": _DATE},
+                                                   "today": _DATE, "cost_code": {"type": ["string", "null"]}},
         "required": ["authorised_by"], "additionalProperties": False, **_ONE_TARGET},
     "finance.create_agreement": {
         "type": "object", "properties": DETAILS_PROPERTIES | _TARGET | {"authorised_by": {"type": "string",
@@ -251,3 +301,4 @@ FUNCTIONS = {
 
 for _name, _func in FUNCTIONS.items():
     register_connector(_name, _func, SCHEMAS[_name])
+register_event_listener(link_requested_agreements)

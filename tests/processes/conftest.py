@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 
 from casework.auth.permissions import Role
+from casework.engine_host import operation_session
 from casework.finance import connectors as finance_connectors
 from engine.calendar import WorkingDayCalendar
 from engine.config import ConnectorRegistry, Hooks
@@ -152,17 +153,29 @@ def connector_registry() -> ConnectorRegistry:
     return registry
 
 
+def event_listeners() -> list:
+    """The casework event listeners the processes rely on (the app registers them at import)."""
+    return [finance_connectors.link_requested_agreements]
+
+
 @pytest.fixture
 def wf(clock) -> WorkflowEngine:
-    hooks = Hooks(resolve_team=lambda business_key, role: TEAM_OF_ROLE.get(role or ""))
+    listeners = event_listeners()
+
+    def on_event(event: dict) -> None:
+        for listener in listeners:
+            listener(event)
+
+    hooks = Hooks(resolve_team=lambda business_key, role: TEAM_OF_ROLE.get(role or ""), on_event=on_event)
     return WorkflowEngine(clock=clock, calendar=WorkingDayCalendar(), hooks=hooks, known_roles=ROLES,
                           connectors=connector_registry())
 
 
 @pytest.fixture
 def finance_session(session):
-    """Connectors write through the ORM session on the test's connection (the engine's transaction)."""
-    with finance_connectors.bound_session(session):
+    """Connectors and listeners write through the ORM session on the test's connection (the engine's
+    transaction), as the app's operation session."""
+    with finance_connectors.bound_session(session), operation_session(session):
         yield session
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from casework.finance.models import Agreement, ScheduleLine
 from engine.errors import Forbidden
 from tests.finance.factories import create_person, create_provider
-from tests.processes.conftest import form_errors, london
+from tests.processes.conftest import form_errors, london, routing_fields
 from tests.processes.samples import sample
 
 SW, TM, HOS, HOS2, FIN = "sw.ana", "tm.bea", "hos.dee", "hos.eve", "fin.fay"
@@ -21,6 +21,11 @@ APPROVE = sample("payment-approval")
 def person(finance_session):
     create_provider(finance_session, reference="SUP-PROC1")
     return create_person(finance_session)
+
+
+def the_agreement(session, journey) -> Agreement:
+    """The one agreement of this payment authorisation, found as the Approvals list finds it."""
+    return session.scalars(select(Agreement).where(Agreement.process_instance_id == journey.id)).one()
 
 
 def requested(start, person, **request):
@@ -54,6 +59,11 @@ def test_approval_level_and_chain_from_the_threshold_table(start, person, financ
     j = requested(start, person, **request_)
     data = j.data()
     assert (data["weekly_cost"], data["annual_cost"], data["approval_level"]) == (weekly, annual, level)
+    # the request itself is recorded at once (what the Approvals list reads the cost from)
+    requested_agreement = the_agreement(finance_session, j)
+    assert requested_agreement.status == "requested" and requested_agreement.person_id == person.id
+    assert (requested_agreement.weekly_cost_pence, requested_agreement.annual_cost_pence) == (
+        round(weekly * 100), round(annual * 100))
     approvers = {"approve_team_manager": TM, "approve_head_of_service": HOS, "approve_panel": HOS2}
     roles = {"approve_team_manager": "team_manager", "approve_head_of_service": "head_of_service",
              "approve_panel": "head_of_service"}
@@ -69,7 +79,8 @@ def test_approval_level_and_chain_from_the_threshold_table(start, person, financ
     assert data["payment_outcome"] == "authorised"
     # the finance connector recorded the authorised agreement and created its payment schedule
     agreement = finance_session.scalar(select(Agreement).where(Agreement.reference == data["service_agreement_ref"]))
-    assert agreement is not None and agreement.status == "authorised" and agreement.person_id == person.id
+    assert agreement is requested_agreement  # the requested agreement was authorised, not a second one made
+    assert agreement.status == "authorised" and agreement.process_instance_id == j.id
     assert agreement.cost_code == "ASC1234" and agreement.authorised_by == f"payment_authorisation: {level} approval"
     assert finance_session.scalar(select(func.count()).select_from(ScheduleLine)
                                   .where(ScheduleLine.agreement_id == agreement.id)) >= 1
@@ -88,21 +99,30 @@ def test_reject_with_a_reason(start, person, finance_session):
     j.submit("approve_head_of_service", sample("payment-approval", approval_decision="reject",
                                                 approval_reason="A cheaper provider can meet the need."), HOS)
     assert j.status() == "completed" and j.data()["payment_outcome"] == "rejected"
-    assert finance_session.scalar(select(func.count()).select_from(Agreement)
-                                  .where(Agreement.person_id == person.id)) == 0
+    agreement = the_agreement(finance_session, j)
+    assert agreement.status == "rejected" and agreement.authorised_by is None
+    assert agreement.decision_reason == ("A cheaper provider can meet the need. "
+                                         "(payment_authorisation: head_of_service approval)")
+    assert finance_session.scalar(select(func.count()).select_from(ScheduleLine)
+                                  .where(ScheduleLine.agreement_id == agreement.id)) == 0
     assert "approval_reason" in form_errors("payment-approval", {"approval_decision": "reject"})
 
 
-def test_return_for_changes_restarts_the_chain_with_the_new_cost(start, person):
+def test_return_for_changes_restarts_the_chain_with_the_new_cost(start, person, finance_session):
     j = requested(start, person, unit_cost=50, units_per_week=20)
+    first = the_agreement(finance_session, j)
+    assert (first.status, first.weekly_cost_pence, first.annual_cost_pence) == ("requested", 100_000, 5_200_000)
     j.submit("approve_team_manager", sample("payment-approval", approval_decision="return",
                                              approval_reason="Check the hours."), TM)
     assert j.open_tasks() == ["prepare_payment_request"]
+    assert first.status == "requested"  # returned, not rejected
     j.submit("prepare_payment_request", sample("payment-request", unit_cost=20, units_per_week=20), SW)
     assert j.data()["approval_level"] == "team_manager"  # 400 a week now
+    again = the_agreement(finance_session, j)  # the same agreement, updated: still exactly one
+    assert again.id == first.id and (again.weekly_cost_pence, again.annual_cost_pence) == (40_000, 2_080_000)
     j.submit("approve_team_manager", APPROVE, TM)
     j.submit("set_up_payment_schedule", sample("payment-schedule-setup"), FIN)
-    assert j.status() == "completed"
+    assert j.status() == "completed" and the_agreement(finance_session, j).status == "authorised"
 
 
 def test_four_eyes_at_every_level(start, person):
@@ -157,17 +177,21 @@ def test_invalid_request_is_refused_with_field_errors(start, person):
 
 
 def test_unknown_provider_becomes_a_visible_incident_and_retry_succeeds(start, person, finance_session):
-    j = requested(start, person, provider_id="SUP-LATER")
-    j.submit("approve_team_manager", APPROVE, TM)
-    item = j.item("set_up_payment_schedule")
-    j.wf.complete_task(j.conn, item["id"], {"cost_code": "ASC1234"}, FIN)
-    incidents = j.incidents()
+    j = start("payment_authorisation", "case-5", person_id=person.id)
+    form = sample("payment-request", provider_id="SUP-LATER")
+    j.wf.complete_task(j.conn, j.item("prepare_payment_request")["id"], routing_fields("payment-request", form), SW)
+    incidents = j.incidents()  # the request cannot be recorded against a provider finance does not know
     assert len(incidents) == 1 and "No such provider" in incidents[0]["message"]
-    assert j.status() == "error"
+    assert j.status() == "error" and j.open_tasks() == []
+    assert finance_session.scalar(select(func.count()).select_from(Agreement)
+                                  .where(Agreement.person_id == person.id)) == 0  # nothing half-written
     create_provider(finance_session, reference="SUP-LATER")  # finance adds the provider, then retries
     j.wf.retry_incident(j.conn, incidents[0]["id"], FIN)
-    assert j.incidents() == [] and j.status() == "completed"
-    assert j.data()["service_agreement_ref"].startswith("SA-")
+    assert j.incidents() == [] and j.open_tasks() == ["approve_team_manager"]
+    assert the_agreement(finance_session, j).status == "requested"
+    j.submit("approve_team_manager", APPROVE, TM)
+    j.submit("set_up_payment_schedule", sample("payment-schedule-setup"), FIN)
+    assert j.status() == "completed" and j.data()["service_agreement_ref"].startswith("SA-")
 
 
 def test_the_whole_form_as_the_workspace_sends_it(start, person, finance_session):
