@@ -4,6 +4,13 @@ For each process a few demo cases get an instance driven through the real engine
 (casework/process_samples.py), stopping after 0, 1, 2... completed steps, so the inboxes, team queues,
 approvals and case views all have something to show. Completions go through the engine exactly as the
 workspace does: the form is validated, the engine gets only the form's routing fields.
+
+Children's cases follow whole stories (CHILD_STORIES: referral, assessment, child protection on the same case,
+with the answers a social worker would give), so the demo's Children in Need census for the collection year of
+the sample dates (2026-27, `casework returns cin --year 2027`) is complete and passes the DfE's rules with no
+issue: each demo child has a UPN, ethnicity and disability recorded, every assessment is authorised (an
+unauthorised one is DfE query 8670Q at the year's reference date) and every section 47 reaches its conference
+(8675Q). Contacts still in progress are adults' referrals, outside the census.
 """
 
 from __future__ import annotations
@@ -43,18 +50,16 @@ class DemoJourney:
     service_area: str
     stages: tuple[int, ...]  # completed steps at which each demo instance stops
     start_data: Callable[[Case], dict[str, Any]] = lambda case: {}
-    answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # form -> overrides of the examples
+    # form -> overrides of the examples; a list gives the overrides of each completion of that form in turn
+    answers: dict[str, Any] = field(default_factory=dict)
+    until: str | None = None  # instead of counting steps: complete tasks until this task has been completed
 
 
+ADULT_CONTACT = {"service": "adults", "referral_source": None, "primary_need": None,
+                 "concerns": "Daughter worried her mother is not eating and has fallen twice."}
 JOURNEYS = (
-    DemoJourney("referral", "children", (0, 1, 2, 4),
-                answers={"referral-contact": {"service": "children"}}),
-    DemoJourney("childrens_assessment", "children", (0, 1, 2, 3),
-                start_data=lambda case: {"referral_date": case.opened_on.isoformat()},
-                answers={"assessment-allocation": {"allocated_worker": "sam.worker"}}),
-    DemoJourney("child_protection", "children", (0, 1, 2, 4),
-                start_data=lambda case: {"referral_date": case.opened_on.isoformat()},
-                answers={"icpc-outcome": {"lead_social_worker": "alex.worker"}}),
+    # contacts still being handled: adults (a child's undecided contact would be an incomplete census episode)
+    DemoJourney("referral", "adults", (0, 1, 2), answers={"referral-contact": ADULT_CONTACT}),
     DemoJourney("care_and_support_plan", "adults", (0, 1, 2, 3),
                 start_data=lambda case: {"referral_date": case.opened_on.isoformat()}),
     DemoJourney("payment_authorisation", "adults", (0, 1, 2),
@@ -63,8 +68,84 @@ JOURNEYS = (
 )
 
 
+def _child_start(case: Case) -> dict[str, Any]:
+    return {"referral_date": SAMPLE_REFERRAL_DATE}
+
+
+SAMPLE_REFERRAL_DATE = "2026-11-02"  # process_samples: the demo children's referral date (census year 2026-27)
+CP_LEAD = {"icpc-outcome": {"lead_social_worker": "alex.worker"}}
+ALLOCATE = {"assessment-allocation": {"allocated_worker": "sam.worker"}}
+MAX_STEPS = 30  # a story's process runs to its `until` task (or its end), overdue reviews on the way included
+RETURNED = {"authorisation": "return", "outcome": None, "manager_comments": "Add the school's views, please."}
+
+
+def _referral(until: str, decision: str, team: str) -> DemoJourney:
+    return DemoJourney("referral", "children", (MAX_STEPS,), until=until, answers={
+        "referral-contact": {"service": "children", "referral_date": SAMPLE_REFERRAL_DATE},
+        "referral-decision": {"decision": decision, "allocated_team": team}})
+
+
+def _assessment(outcome: str, returned: int = 0) -> DemoJourney:
+    """Allocated, child seen, completed and authorised (after being returned `returned` times)."""
+    authorise = {"authorisation": "authorise", "outcome": outcome}
+    return DemoJourney("childrens_assessment", "children", (MAX_STEPS,), start_data=_child_start,
+                       answers={**ALLOCATE, "assessment-authorisation": [RETURNED] * returned + [authorise]})
+
+
+def _protection(until: str, **answers: dict[str, Any]) -> DemoJourney:
+    return DemoJourney("child_protection", "children", (MAX_STEPS,), until=until, start_data=_child_start,
+                       answers={**CP_LEAD, **answers})
+
+
+# One story per demo children's case: (journey with one stage) in the order they are started.
+CHILD_STORIES: tuple[tuple[DemoJourney, ...], ...] = (
+    # disclosure of physical harm: strategy discussion, section 47, conference -> child protection plan
+    (_referral("record_feedback", "strategy_discussion", "cp-east"), _protection("record_core_group"),
+     _assessment("section_47")),
+    # low mood at home: assessment -> child in need plan
+    (_referral("record_feedback", "childrens_assessment", "cin-east"), _assessment("cin_plan")),
+    # neglect: plan made at conference; the assessment was returned once before it was authorised
+    (_referral("referral_decision", "strategy_discussion", "cp-east"),
+     _protection("record_icpc", **{"icpc-outcome": {**CP_LEAD["icpc-outcome"], "category_of_abuse": "neglect"}}),
+     _assessment("section_47", returned=1)),
+    # strategy discussion decides a single assessment is enough; assessment returned twice -> CIN plan
+    (_referral("referral_decision", "strategy_discussion", "cp-east"),
+     _protection("strategy_discussion", **{"strategy-discussion": {"strategy_outcome": "single_assessment"}}),
+     _assessment("cin_plan", returned=2)),
+)
+
+# 8 digits after the LA number: establishment 4, year 2, serial 3 (with the LA's 3 digits: UPN characters 2-13)
+DEMO_UPN_LA = "201"
+
+
+def demo_upn(person_id: int) -> str:
+    from casework.returns.cin import upn_check_letter
+
+    body = f"{DEMO_UPN_LA}4000{26:02d}{person_id % 1000:03d}"
+    return upn_check_letter(body) + body
+
+
+def _census_characteristics(person: Person | None) -> None:
+    """What the social worker records on a child's record during the assessment (census characteristics)."""
+    if person is None:
+        return
+    if not person.upn:
+        person.upn = demo_upn(person.id)
+    if not person.disabilities:
+        person.disabilities = ["NONE"]
+
+
 def _schema(forms_dir: Path, form: str) -> dict[str, Any]:
     return json.loads((forms_dir / f"{form}.schema.json").read_text())
+
+
+def _answers(journey: DemoJourney, form: str, done: dict[str, int]) -> dict[str, Any]:
+    overrides = journey.answers.get(form, {})
+    if isinstance(overrides, list):
+        n = done.get(form, 0)
+        overrides = overrides[min(n, len(overrides) - 1)]
+    done[form] = done.get(form, 0) + 1
+    return sample(form, **overrides)
 
 
 def drive(session: Session, case: Case, journey: DemoJourney, steps: int, *, forms_dir: Path) -> int:
@@ -79,19 +160,22 @@ def drive(session: Session, case: Case, journey: DemoJourney, steps: int, *, for
                               data=journey.start_data(case), actor=users["practitioner"])
         attach_process(session, case, instance_id=result.instance_id, process_key=journey.process_key)
         done = 0
+        per_form: dict[str, int] = {}
         while done < steps:
             items = [i for i in engine.work_items_for(conn, result.instance_id) if i["form"]]
             if not items:
                 break
             item = items[0]
             schema = _schema(forms_dir, item["form"])
-            answers = sample(item["form"], **journey.answers.get(item["form"], {}))
+            answers = _answers(journey, item["form"], per_form)
             jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(answers)
             routing = schema.get("x-routing-fields")
             data = {k: answers.get(k) for k in routing} if isinstance(routing, list) else answers
             actor = item["assignee"] or users.get(item["role"] or "", users["practitioner"])
             engine.complete_task(conn, item["id"], data, actor)
             done += 1
+            if journey.until and item["task_spec"] == journey.until:
+                break
     return done
 
 
@@ -126,22 +210,37 @@ def _demo_cases(session: Session, journey: DemoJourney, count: int) -> list[Case
     return cases
 
 
+def _driven(session: Session, journey: DemoJourney) -> bool:
+    """An earlier `casework demo` drove this process in this service area."""
+    return bool(session.scalar(select(func.count()).select_from(CaseProcess).join(Case, Case.id == CaseProcess.case_id)
+                               .where(CaseProcess.process_key == journey.process_key,
+                                      Case.service_area == journey.service_area)))
+
+
 def run(session: Session, people: int, echo: Callable[[str], None]) -> None:
     from engine.schema import process_definition
 
     settings = current_app.config["SETTINGS"]
+    forms_dir = Path(settings.forms_dir)
     published = set(session.execute(select(process_definition.c.process_key)).scalars())
+    wanted = {j.process_key for j in JOURNEYS} | {j.process_key for s in CHILD_STORIES for j in s}
+    missing = sorted(wanted - published)
+    for key in missing:
+        echo(f"Demo: {key} is not published (run casework init first); skipped")
     started = 0
+    stories = [s for s in CHILD_STORIES if all(j.process_key in published for j in s)]
+    if stories and not _driven(session, stories[0][0]):
+        story_cases = _demo_cases(session, stories[0][0], len(stories))
+        for case, story in zip(story_cases, stories, strict=False):
+            _census_characteristics(session.get(Person, case.person_id))
+            for journey in story:
+                drive(session, case, journey, journey.stages[0], forms_dir=forms_dir)
+                started += 1
     for journey in JOURNEYS:
-        if journey.process_key not in published:
-            echo(f"Demo: {journey.process_key} is not published (run casework init first); skipped")
+        if journey.process_key in missing or _driven(session, journey):
             continue
-        already = session.scalar(select(func.count()).select_from(CaseProcess)
-                                 .where(CaseProcess.process_key == journey.process_key)) or 0
-        if already:
-            continue  # an earlier `casework demo` drove this process
         for case, steps in zip(_demo_cases(session, journey, len(journey.stages)), journey.stages, strict=False):
-            drive(session, case, journey, steps, forms_dir=Path(settings.forms_dir))
+            drive(session, case, journey, steps, forms_dir=forms_dir)
             started += 1
     echo(f"Demo: {started} process instances at different stages")
 
