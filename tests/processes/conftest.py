@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from casework import work_routing
 from casework.auth.permissions import Role
 from casework.engine_host import operation_session
 from casework.finance import connectors as finance_connectors
@@ -153,22 +154,26 @@ def connector_registry() -> ConnectorRegistry:
     return registry
 
 
-def event_listeners() -> list:
-    """The casework event listeners the processes rely on (the app registers them at import)."""
-    return [finance_connectors.link_requested_agreements]
+def event_listeners(engine: WorkflowEngine) -> list:
+    """The casework event listeners the processes rely on (the app registers them at import): agreements
+    linked to their payment authorisation, tasks given to the person their ``assignee`` property names."""
+    return [finance_connectors.link_requested_agreements,
+            lambda event: work_routing.assign_from_model(engine, event)]
 
 
 @pytest.fixture
 def wf(clock) -> WorkflowEngine:
-    listeners = event_listeners()
+    listeners: list = []
 
     def on_event(event: dict) -> None:
         for listener in listeners:
             listener(event)
 
     hooks = Hooks(resolve_team=lambda business_key, role: TEAM_OF_ROLE.get(role or ""), on_event=on_event)
-    return WorkflowEngine(clock=clock, calendar=WorkingDayCalendar(), hooks=hooks, known_roles=ROLES,
-                          connectors=connector_registry())
+    engine = WorkflowEngine(clock=clock, calendar=WorkingDayCalendar(), hooks=hooks, known_roles=ROLES,
+                            connectors=connector_registry())
+    listeners.extend(event_listeners(engine))
+    return engine
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from engine.errors import Forbidden
+from tests.factories import create_user
 from tests.processes.conftest import form_errors, london
 from tests.processes.samples import sample
 
@@ -130,3 +131,30 @@ def test_child_not_seen_in_time_escalates_to_the_team_manager(start):
     assert j.status() == "running"  # the escalation is part of the assessment: the manager closes it
     j.submit("review_overdue_child_seen", sample("overdue-escalation"), MANAGER)
     assert j.status() == "completed"
+
+
+def test_child_seen_and_the_assessment_go_to_the_allocated_worker(start, finance_session, connection):
+    create_user(finance_session, username="sw.carl")
+    j = start("childrens_assessment", "case-2", referral_date="2026-11-02")
+    j.submit("allocate_assessment", sample("assessment-allocation", allocated_worker="sw.carl"), MANAGER)
+    seen = j.item("record_child_seen")
+    assert seen["assignee"] == "sw.carl"  # in the worker's own list, not waiting in the team queue
+    history = j.wf.history(connection, j.id)
+    assert any(e["event_type"] == "task_reassigned" and e["data"]["to"] == "sw.carl" for e in history)
+    with pytest.raises(Forbidden, match="assigned to someone else"):
+        j.wf.complete_task(connection, seen["id"], {"child_seen_date": "2026-11-05", "seen_alone": True}, SW)
+    j.submit("record_child_seen", sample("child-seen"), "sw.carl")
+    assert j.item("complete_assessment")["assignee"] == "sw.carl"
+    j.submit("complete_assessment", sample("single-assessment"), "sw.carl")
+    assert j.item("authorise_assessment")["assignee"] is None  # the manager's step stays with the team
+    j.submit("authorise_assessment", sample("assessment-authorisation", authorisation="return", outcome=None,
+                                            manager_comments="Add the child's views."), MANAGER)
+    assert j.item("complete_assessment")["assignee"] == "sw.carl"  # returned work goes back to the worker
+
+
+def test_an_unknown_allocated_worker_leaves_child_seen_in_the_team_queue(start, finance_session):
+    create_user(finance_session, username="sw.gone")
+    j = start("childrens_assessment", "case-2", referral_date="2026-11-02")
+    j.submit("allocate_assessment", sample("assessment-allocation", allocated_worker="sw.nobody"), MANAGER)
+    item = j.item("record_child_seen")
+    assert item["assignee"] is None and item["team"] == "cin-east"

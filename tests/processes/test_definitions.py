@@ -87,3 +87,26 @@ def test_form_renders_with_the_workspace_renderer(form):
     html = str(render_fields(FormModel(schema, ui), SAMPLES[form]))
     for name in ui["ui:order"]:
         assert f'name="{name}' in html or f'id="{name}' in html, f"{form}: {name} is not rendered"
+
+
+@pytest.mark.parametrize("process_key", PROCESS_KEYS)
+def test_assignee_properties_are_valid_expressions(process_key):
+    """The engine does not check the `assignee` property casework reads (casework/work_routing.py): do it."""
+    from engine.sandbox import check_expression
+
+    bundle = bundle_for(process_key)
+    for spec in [bundle.spec, *bundle.main_subprocess_specs.values()]:
+        for task_spec in spec.task_specs.values():
+            value = (getattr(task_spec, "extensions", None) or {}).get("properties", {}).get("assignee")
+            if value is not None:
+                assert type(task_spec).__name__ == "UserTask", task_spec.bpmn_id
+                assert check_expression(value) is None, (task_spec.bpmn_id, value)
+
+
+def test_child_seen_and_the_assessment_name_the_allocated_worker():
+    bundle = bundle_for("childrens_assessment")
+    props = {t.bpmn_id: t.extensions.get("properties", {}) for s in bundle.main_subprocess_specs.values()
+             for t in s.task_specs.values() if type(t).__name__ == "UserTask"}
+    assert props["record_child_seen"]["assignee"] == "allocated_worker"
+    assert props["complete_assessment"]["assignee"] == "allocated_worker"
+    assert "assignee" not in props["authorise_assessment"]
