@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select, union_all
 
 from engine.calendar import WorkingDayCalendar
-from engine.schema import process_definition, process_instance, work_item
+from engine.schema import process_definition, process_instance, timer, work_item
 
 PER_PAGE = 25
 # "due" follows the inbox/queue indexes (..., status, [assignee,] due_at), so a page reads only its own rows.
@@ -214,22 +214,50 @@ def approvals(conn: Connection, username: str, roles: list[str], team_codes: lis
                     cache_key=(str(conn.engine.url), "approvals", username, tuple(roles), tuple(team_codes)))
 
 
-def count_my_work(conn: Connection, username: str) -> int:
-    return conn.execute(select(func.count()).select_from(work_item).where(
-        work_item.c.assignee == username, work_item.c.status == "open")).scalar_one()
+NAV_COUNT_CAP = 99  # navigation shows "99+" beyond this: a capped count reads at most 100 index entries
 
 
-def count_team_queue(conn: Connection, team_codes: list[str]) -> int:
+def _count(conn: Connection, where: list, cap: int | None) -> int:
+    """COUNT of open work items matching ``where``; with ``cap``, stops after cap + 1 rows (index-only)."""
+    clauses = [work_item.c.status == "open", *where]
+    if cap is None:
+        return conn.execute(select(func.count()).select_from(work_item).where(*clauses)).scalar_one()
+    first = select(work_item.c.id).where(*clauses).limit(cap + 1).subquery()
+    return conn.execute(select(func.count()).select_from(first)).scalar_one()
+
+
+def count_my_work(conn: Connection, username: str, *, cap: int | None = None) -> int:
+    return _count(conn, [work_item.c.assignee == username], cap)
+
+
+def count_team_queue(conn: Connection, team_codes: list[str], *, cap: int | None = None) -> int:
     if not team_codes:
         return 0
-    return conn.execute(select(func.count()).select_from(work_item).where(
-        work_item.c.team.in_(team_codes), work_item.c.status == "open", work_item.c.assignee.is_(None))
-    ).scalar_one()
+    return _count(conn, [work_item.c.team.in_(team_codes), work_item.c.assignee.is_(None)], cap)
 
 
-def count_approvals(conn: Connection, username: str, roles: list[str], team_codes: list[str]) -> int:
-    return conn.execute(select(func.count()).select_from(work_item).where(
-        work_item.c.status == "open", *_approval_where(username, roles, team_codes))).scalar_one()
+def count_approvals(conn: Connection, username: str, roles: list[str], team_codes: list[str], *,
+                    cap: int | None = None) -> int:
+    return _count(conn, _approval_where(username, roles, team_codes), cap)
+
+
+def current_steps(conn: Connection, instance_ids: list[int]) -> dict[int, dict[str, list[dict]]]:
+    """Open work items and waiting timers of several instances in two queries (the case view lists every
+    process of a person's cases; asking the engine per instance cost five queries each)."""
+    ids = sorted(set(instance_ids))
+    out: dict[int, dict[str, list[dict]]] = {i: {"work_items": [], "timers": []} for i in ids}
+    if not ids:
+        return out
+    for row in conn.execute(select(work_item.c.id, work_item.c.instance_id, work_item.c.task_spec,
+                                   work_item.c.title, work_item.c.assignee, work_item.c.due_at)
+                            .where(work_item.c.instance_id.in_(ids), work_item.c.status == "open")
+                            .order_by(work_item.c.id)).mappings():
+        out[row["instance_id"]]["work_items"].append(dict(row))
+    for row in conn.execute(select(timer.c.id, timer.c.instance_id, timer.c.task_spec, timer.c.due_at)
+                            .where(timer.c.instance_id.in_(ids), timer.c.status == "waiting")
+                            .order_by(timer.c.id)).mappings():
+        out[row["instance_id"]]["timers"].append(dict(row))
+    return out
 
 
 def get_item(conn: Connection, item_id: int) -> dict | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from casework.accounts.service import teams_of
 from casework.auth.access import Actor, login_required, requires
@@ -17,16 +17,27 @@ blueprint = Blueprint("workspace", __name__)
 MAX_BULK = 100
 
 
-def _count_my_work(actor: Actor) -> int:
-    return queries.count_my_work(services.conn(), actor.username)
+def _nav_count(key: str, count) -> str:  # type: ignore[no-untyped-def]
+    """Navigation counts: capped ("99+"), and counted once per request (the layout may ask more than once)."""
+    cache = g.setdefault("workspace_nav_counts", {})
+    if key not in cache:
+        n = count(queries.NAV_COUNT_CAP)
+        cache[key] = f"{queries.NAV_COUNT_CAP}+" if n > queries.NAV_COUNT_CAP else str(n)
+    return cache[key]
 
 
-def _count_team(actor: Actor) -> int:
-    return queries.count_team_queue(services.conn(), services.team_codes(actor))
+def _count_my_work(actor: Actor) -> str:
+    return _nav_count("my", lambda cap: queries.count_my_work(services.conn(), actor.username, cap=cap))
 
 
-def _count_approvals(actor: Actor) -> int:
-    return queries.count_approvals(services.conn(), actor.username, sorted(actor.roles), services.team_codes(actor))
+def _count_team(actor: Actor) -> str:
+    return _nav_count("team", lambda cap: queries.count_team_queue(services.conn(), services.team_codes(actor),
+                                                                   cap=cap))
+
+
+def _count_approvals(actor: Actor) -> str:
+    return _nav_count("approvals", lambda cap: queries.count_approvals(
+        services.conn(), actor.username, sorted(actor.roles), services.team_codes(actor), cap=cap))
 
 
 register_nav(NavEntry("My work", "workspace.home", Permission.WORK, order=0, count=_count_my_work))

@@ -105,8 +105,13 @@ def visible_cases_clause(actor: Actor) -> ColumnElement[bool]:
 
 def case_link_clause(actor: Actor, case_id_column: Any) -> ColumnElement[bool]:
     """For rows that may hang off a case (notes, documents, chronology entries): not linked to a case, or
-    linked to a case the actor may see. Combine with the person rule."""
-    return or_(case_id_column.is_(None), case_id_column.in_(select(Case.id).where(visible_cases_clause(actor))))
+    linked to a case the actor may see. Combine with the person rule.
+
+    A correlated EXISTS (one primary-key probe per row) rather than ``IN (all visible cases)``: PostgreSQL
+    would otherwise hash every visible case of the whole population for a person's few notes or entries."""
+    linked_visible = exists(select(Case.id).where(Case.id == case_id_column, visible_cases_clause(actor))
+                            .correlate_except(Case))
+    return or_(case_id_column.is_(None), linked_visible)
 
 
 def can_view_case(session: Session, actor: Actor, case: Case) -> bool:
