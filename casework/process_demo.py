@@ -151,18 +151,25 @@ def _answers(journey: DemoJourney, form: str, done: dict[str, int]) -> dict[str,
 def drive(session: Session, case: Case, journey: DemoJourney, steps: int, *, forms_dir: Path) -> int:
     """Start `journey` on `case` and complete up to `steps` tasks; returns how many were completed."""
     from casework.engine_host import get_engine, operation_session
+    from engine.schema import process_instance
 
     engine = get_engine()
     users = DEMO_ROLE_USERS[journey.service_area]
     conn = session.connection()
     with operation_session(session):
-        result = engine.start(conn, journey.process_key, business_key=case.reference,
-                              data=journey.start_data(case), actor=users["practitioner"])
-        attach_process(session, case, instance_id=result.instance_id, process_key=journey.process_key)
+        # a process an earlier one started for this case (e.g. the referral's decision) is driven, not duplicated
+        instance_id = conn.execute(select(process_instance.c.id).where(
+            process_instance.c.business_key == case.reference, process_instance.c.process_key == journey.process_key,
+            process_instance.c.status == "running").order_by(process_instance.c.id).limit(1)).scalar_one_or_none()
+        if instance_id is None:
+            instance_id = engine.start(conn, journey.process_key, business_key=case.reference,
+                                       data=journey.start_data(case), actor=users["practitioner"]).instance_id
+        if not any(link.instance_id == instance_id for link in case.processes):
+            attach_process(session, case, instance_id=instance_id, process_key=journey.process_key)
         done = 0
         per_form: dict[str, int] = {}
         while done < steps:
-            items = [i for i in engine.work_items_for(conn, result.instance_id) if i["form"]]
+            items = [i for i in engine.work_items_for(conn, instance_id) if i["form"]]
             if not items:
                 break
             item = items[0]

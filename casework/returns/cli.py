@@ -103,6 +103,20 @@ def cin(year: int, out: Path, la_code: str, serial: int, issues_path: Path | Non
     _summarise_issues(ret.issues)
 
 
+@returns.command("install-dfe-validator", help="Install the DfE's CIN rules engine (csc-validator-be-cin) in its own "
+                                                "virtual environment and print its interpreter (for --dfe-validator "
+                                                "or CIN_VALIDATOR_PYTHON).")
+@click.option("--dir", "target", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to create it (default: ~/.cache/casework/cin-validator-0.1.13).")
+def install_dfe_validator(target: Path | None) -> None:
+    from casework.returns.dfe_validator import ValidatorUnavailable, install_validator
+
+    try:
+        click.echo(install_validator(target))
+    except ValidatorUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @returns.command("cld", help="Write the Adult Social Care Client Level Data CSV for a quarter of the financial "
                              "year (2026Q2 = 1 July to 30 September 2026).")
 @click.option("--quarter", required=True, help="YYYYQn, n = 1 (April-June) to 4 (January-March).")

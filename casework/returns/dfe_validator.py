@@ -1,16 +1,21 @@
 """Run the DfE's CIN rules engine (`csc-validator-be-cin`, PyPI) on a census file, in its OWN Python
 environment and process: it pins pandas<2 / numpy<2, so it is never installed into casework's environment.
 
-Set up once (any Python 3.10+), then point casework at that interpreter (`--dfe-validator` or
+Set up once (any Python 3.10+; `casework returns install-dfe-validator --dir DIR` does the same, with a lock so
+parallel callers install once), then point casework at that interpreter (`--dfe-validator` or
 CIN_VALIDATOR_PYTHON):
 
-    python3.10 -m venv /opt/cin-validator && /opt/cin-validator/bin/pip install csc-validator-be-cin "numpy<2"
+    python3 -m venv /opt/cin-validator && /opt/cin-validator/bin/pip install csc-validator-be-cin==0.1.13 "numpy<2"
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -34,6 +39,46 @@ for row in report.to_dict("records"):
 
 class ValidatorUnavailable(RuntimeError):
     pass
+
+
+VALIDATOR_REQUIREMENTS = ("csc-validator-be-cin==0.1.13", "numpy<2")  # the package's wheel pulls numpy 2
+
+
+def default_validator_dir() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "casework" / "cin-validator-0.1.13"
+
+
+def configured_validator() -> str | None:
+    """The interpreter named by CIN_VALIDATOR_PYTHON, else the default install's if it is there."""
+    python = os.environ.get("CIN_VALIDATOR_PYTHON")
+    if python:
+        return python
+    default = default_validator_dir()
+    return str(default / "bin" / "python") if (default / ".installed").exists() else None
+
+
+def install_validator(target: Path | None = None, python: str = sys.executable) -> str:
+    """Create the rules engine's own virtual environment at `target` (once: later calls return at once; parallel
+    callers wait on a lock); returns its interpreter."""
+    target = target or default_validator_dir()
+    interpreter = target / "bin" / "python"
+    marker = target / ".installed"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not marker.exists():
+            if target.exists():
+                shutil.rmtree(target)  # a half-made environment from an interrupted install
+            try:
+                subprocess.run([python, "-m", "venv", str(target)], check=True, capture_output=True, text=True)  # noqa: S603
+                subprocess.run([str(interpreter), "-m", "pip", "install", "--quiet", *VALIDATOR_REQUIREMENTS],  # noqa: S603
+                               check=True, capture_output=True, text=True)
+            except subprocess.CalledProcessError as exc:
+                raise ValidatorUnavailable(f"could not install the DfE validator in {target}: "
+                                           f"{(exc.stderr or '').strip()[-500:]}") from exc
+            marker.write_text(" ".join(VALIDATOR_REQUIREMENTS) + "\n")
+    return str(interpreter)
 
 
 FIRST_RULESET_YEAR, LAST_RULESET_YEAR = 2023, 2027  # the rulesets csc-validator-be-cin 0.1.13 ships
