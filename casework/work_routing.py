@@ -22,6 +22,7 @@ from uuid import UUID
 from flask import has_app_context
 from sqlalchemy import and_, select
 
+import casework.processes  # noqa: F401  (registers connector casework.start_process)
 from casework.accounts.models import Team, User
 from casework.auth.permissions import Role
 from casework.engine_host import current_session, register_event_listener, register_team_resolver

@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from casework import processes as casework_processes
 from casework import work_routing
 from casework.auth.permissions import Role
 from casework.engine_host import operation_session
@@ -147,10 +148,13 @@ def clock() -> Clock:
 
 
 def connector_registry() -> ConnectorRegistry:
-    """The connectors the processes call: casework's finance connectors (as the app registers them)."""
+    """The connectors the processes call: casework's finance connectors and casework.start_process (as the
+    app registers them)."""
     registry = ConnectorRegistry()
     for name, func in finance_connectors.FUNCTIONS.items():
         registry.register(name, func, finance_connectors.SCHEMAS[name])
+    registry.register(casework_processes.START_PROCESS, casework_processes.start_process,
+                      casework_processes.START_PROCESS_SCHEMA)
     return registry
 
 
@@ -158,7 +162,8 @@ def event_listeners(engine: WorkflowEngine) -> list:
     """The casework event listeners the processes rely on (the app registers them at import): agreements
     linked to their payment authorisation, tasks given to the person their ``assignee`` property names."""
     return [finance_connectors.link_requested_agreements,
-            lambda event: work_routing.assign_from_model(engine, event)]
+            lambda event: work_routing.assign_from_model(engine, event),
+            lambda event: casework_processes.start_requested_processes(engine, event)]
 
 
 @pytest.fixture
@@ -182,6 +187,17 @@ def finance_session(session):
     transaction), as the app's operation session."""
     with finance_connectors.bound_session(session), operation_session(session):
         yield session
+
+
+@pytest.fixture
+def publish(wf, connection):
+    """publish(*process_keys): publish bundled processes (e.g. the ones a referral hands over to)."""
+
+    def _publish(*process_keys: str) -> None:
+        for key in process_keys:
+            wf.publish(connection, bundle_for(key), "configurator")
+
+    return _publish
 
 
 @pytest.fixture

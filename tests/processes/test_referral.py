@@ -11,6 +11,26 @@ from tests.processes.conftest import form_errors, london
 from tests.processes.samples import sample
 
 PRACTITIONER, MANAGER, OTHER_MANAGER, HEAD = "sw.ana", "tm.bea", "tm.carl", "hos.dee"
+HANDED_OVER_TO = ("childrens_assessment", "child_protection", "care_and_support_plan")
+
+
+@pytest.fixture(autouse=True)
+def _next_processes_published(publish):
+    """The processes a referral decision starts are published, as `casework init` does."""
+    publish(*HANDED_OVER_TO)
+
+
+def instances_of_case(j, business_key="case-1") -> dict[str, dict]:
+    """process key -> the instance row of every other process started for the case."""
+    from sqlalchemy import select
+
+    from engine.schema import process_instance
+
+    rows = j.conn.execute(select(process_instance.c.id, process_instance.c.process_key, process_instance.c.status,
+                                 process_instance.c.started_by)
+                          .where(process_instance.c.business_key == business_key,
+                                 process_instance.c.id != j.id)).mappings().all()
+    return {r["process_key"]: dict(r) for r in rows}
 
 
 def front_door(start, clock, referral_date="2026-11-02", **contact):
@@ -57,6 +77,67 @@ def test_every_decision_branch(start, clock, decision, service, next_process):
                                        feedback_method=None, reason_not_given="Anonymous referrer."), PRACTITIONER)
     assert j.status() == "completed"
     assert j.data()["next_process"] == next_process
+
+
+@pytest.mark.parametrize("decision, service, started, first_task", [
+    ("nfa", "children", None, None),
+    ("information_advice", "adults", None, None),
+    ("early_help", "children", None, None),  # early help is recorded; there is no early help process to start
+    ("childrens_assessment", "children", "childrens_assessment", "allocate_assessment"),
+    ("strategy_discussion", "children", "child_protection", "strategy_discussion"),
+    ("care_act_assessment", "adults", "care_and_support_plan", "needs_assessment"),
+])
+def test_the_decision_starts_the_next_process_for_the_same_case(start, clock, decision, service, started,
+                                                                 first_task):
+    from engine.schema import work_item
+
+    extra = {} if service == "children" else {"referral_source": None, "primary_need": None}
+    j = front_door(start, clock, service=service, referral_date="2026-11-02", **extra)
+    j.submit("screen_referral", sample("referral-screening", recommendation=decision), PRACTITIONER)
+    assert instances_of_case(j) == {}
+    j.submit("referral_decision", sample("referral-decision", decision=decision), MANAGER)
+    assert j.open_tasks() == ["record_feedback"]  # the referral goes on to the feedback either way
+    others = instances_of_case(j)
+    if started is None:
+        assert others == {}
+        return
+    assert list(others) == [started]
+    new = others[started]
+    assert new["status"] == "running" and new["started_by"] == MANAGER
+    data = j.wf.get_instance(j.conn, new["id"])["data"]
+    assert data["referral_date"] == "2026-11-02" and data["person_id"] == "P-1001"
+    assert data["referral_decision"] == decision and data["service"] == service
+    items = j.wf.work_items_for(j.conn, new["id"])
+    assert [i["task_spec"] for i in items] == [first_task]
+    from sqlalchemy import select
+
+    team = j.conn.execute(select(work_item.c.team).where(work_item.c.id == items[0]["id"])).scalar_one()
+    assert team is not None  # in a team queue, nobody has to type the referral again
+
+
+def test_a_process_already_running_for_the_case_is_not_started_twice(start, clock):
+    j = front_door(start, clock)
+    existing = j.wf.start(j.conn, "childrens_assessment", "case-1", {"referral_date": "2026-11-02"}, MANAGER)
+    j.submit("screen_referral", sample("referral-screening"), PRACTITIONER)
+    j.submit("referral_decision", sample("referral-decision", decision="childrens_assessment"), MANAGER)
+    assert instances_of_case(j)["childrens_assessment"]["id"] == existing.instance_id
+    assert len(instances_of_case(j)) == 1
+
+
+def test_an_unpublished_next_process_is_a_visible_incident(start, clock, connection):
+    from sqlalchemy import update
+
+    from engine.schema import process_definition
+
+    connection.execute(update(process_definition).where(process_definition.c.process_key == "child_protection")
+                       .values(status="retired"))
+    j = front_door(start, clock)
+    j.submit("screen_referral", sample("referral-screening"), PRACTITIONER)
+    item = j.item("referral_decision")
+    j.wf.complete_task(j.conn, item["id"], {"decision": "strategy_discussion", "allocated_team": "cp-east"}, MANAGER)
+    incidents = j.incidents()
+    assert len(incidents) == 1 and "No published process 'child_protection'" in incidents[0]["message"]
+    assert instances_of_case(j) == {}
 
 
 def test_immediate_risk_raises_the_decision_priority(start, clock):
