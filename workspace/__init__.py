@@ -1,6 +1,11 @@
 """Practitioner and manager workspace (GOV.UK Design System, server-rendered)."""
 
-from workspace import dashboard, record_views, task_views  # noqa: F401  (register their routes on the blueprint)
+from workspace import (  # noqa: F401  (register their routes on the blueprint)
+    dashboard,
+    record_views,
+    returns_views,
+    task_views,
+)
 from workspace.views import blueprint
 
 __all__ = ["blueprint"]
