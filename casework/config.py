@@ -20,6 +20,8 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "DATABASE_URL": ("database_url", "SQLAlchemy URL; default sqlite:///instance/casework.db"),
     "CASEWORK_ENV": ("env", "development | test | production"),
     "CASEWORK_SECRET_KEY": ("secret_key", "session signing key (required in production)"),
+    "CASEWORK_DATA_KEY": ("data_key", "key encrypting secrets at rest, e.g. TOTP (required in production; "
+                                      "elsewhere derived from the secret key)"),
     "CASEWORK_INSTANCE_DIR": ("instance_dir", "folder for the SQLite database and documents"),
     "CASEWORK_DOCUMENTS_DIR": ("documents_dir", "folder for uploaded documents"),
     "CASEWORK_PROCESSES_DIR": ("processes_dir", "folder of BPMN/DMN files"),
@@ -49,6 +51,7 @@ class Settings:
     env: str = "development"
     database_url: str = ""
     secret_key: str = ""
+    data_key: str = ""
     instance_dir: str = str(DEFAULT_INSTANCE_DIR)
     documents_dir: str = ""
     processes_dir: str = str(REPO_ROOT / "processes")
@@ -111,6 +114,12 @@ class Settings:
                 raise ConfigError(
                     "CASEWORK_SECRET_KEY must be set to a random string of at least 32 characters in "
                     "production (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            if len(self.data_key) < 32 or self.data_key == self.secret_key:
+                raise ConfigError(
+                    "CASEWORK_DATA_KEY must be set in production to a random string of at least 32 characters, "
+                    "different from CASEWORK_SECRET_KEY; it encrypts TOTP secrets (keep it outside the database "
+                    "backups; e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
         elif not self.secret_key:
             self.secret_key = _dev_secret_key(Path(self.instance_dir))

@@ -11,14 +11,17 @@ from casework.db import Base, utcnow
 
 
 class UserTotp(Base):
-    """A user's TOTP secret. Enrolment is pending until a first code is confirmed (confirmed_at set)."""
+    """A user's TOTP secret, encrypted (casework.auth.datakey; never the base32 text). Enrolment is pending until a
+    first code is confirmed (confirmed_at set). Replacing a confirmed factor keeps it working until a code from
+    the new one is confirmed (pending_secret)."""
 
     __tablename__ = "user_totp"
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
-    secret: Mapped[str] = mapped_column(String(64))  # base32
+    secret: Mapped[str] = mapped_column(String(255))  # "v1$<key id>$<AES-GCM sealed base32 secret>"
+    pending_secret: Mapped[str | None] = mapped_column(String(255))  # replacement awaiting its first code
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     # The last accepted 30-second time step: a code is never accepted twice (replay).

@@ -69,11 +69,17 @@ def _me() -> User:
     return user
 
 
+def _account_page(errors: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
+    uid = current_actor().user_id
+    return render_template("account/security.html", title="Your account", errors=errors,
+                           two_step=totp.is_enabled(db_session(), uid),
+                           replacing=totp.is_replacing(db_session(), uid)), status
+
+
 @blueprint.get("/account")
 @login_required
 def account():  # type: ignore[no-untyped-def]
-    return render_template("account/security.html", title="Your account",
-                           two_step=totp.is_enabled(db_session(), current_actor().user_id))
+    return _account_page({})
 
 
 @blueprint.route("/account/password", methods=["GET", "POST"])
@@ -121,24 +127,40 @@ def sign_out_everywhere():  # type: ignore[no-untyped-def]
 @login_required
 def two_step_start():  # type: ignore[no-untyped-def]
     user, s = _me(), db_session()
-    secret, uri = totp.begin_enrolment(s, user)
+    replacing = totp.is_enabled(s, user.id)
+    try:  # re-authentication first: the current password, and the current code when two-step is on
+        secret, uri = totp.begin_enrolment(
+            s, user, password=request.form.get("current_password", ""), code=request.form.get("current_code"),
+            max_failures=current_app.config["SETTINGS"].login_max_failures)
+    except Invalid as exc:
+        audit.record(s, user, AuditAction.SIGN_IN_FAILED, record_type="user", record_id=user.id,
+                     fields=sorted(exc.details), reason="re-authentication to change two-step verification")
+        s.commit()  # the counted failure and its audit entry; nothing else changed
+        return _account_page(exc.details, 422)
     s.commit()
     # shown once, in this response only (never on a GET), and never cached
     return render_template("account/two_step.html", title="Set up two-step verification", errors={},
-                           secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)), uri=uri)
+                           secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)), uri=uri,
+                           replacing=replacing)
 
 
 @blueprint.post("/account/two-step/confirm")
 @login_required
 def two_step_confirm():  # type: ignore[no-untyped-def]
     user, s = _me(), db_session()
+    replacing = totp.is_replacing(s, user.id)
     try:
-        totp.confirm_enrolment(s, user, request.form.get("code", ""))
+        replaced = totp.confirm_enrolment(s, user, request.form.get("code", ""))
     except Invalid as exc:
         s.commit()  # keeps the used-step marker
         return render_template("account/two_step.html", title="Set up two-step verification",
-                               errors=exc.details, secret=None, uri=None), 422
-    audit.record(s, user, AuditAction.TOTP_CHANGE, record_type="user", record_id=user.id, fields=["totp"])
+                               errors=exc.details, secret=None, uri=None, replacing=replacing), 422
+    audit.record(s, user, AuditAction.TOTP_CHANGE, record_type="user", record_id=user.id, fields=["totp"],
+                 reason="replaced by the user" if replaced else None)
     s.commit()
+    if replaced:
+        return render_template("account/done.html", title="Two-step verification app replaced",
+                               message="From now on use the code from your new app. Codes from the old one no "
+                                       "longer work.")
     return render_template("account/done.html", title="Two-step verification is on",
                            message="From now on you will be asked for a code from your app when you sign in.")

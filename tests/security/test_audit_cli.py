@@ -80,11 +80,12 @@ def test_cli_reset_2fa_removes_the_second_factor_and_is_audited(audit_db, tmp_pa
     from casework.accounts.service import create_user
     from casework.audit import AuditEvent
     from casework.auth import totp
+    from casework.auth.datakey import DataKey
 
     url, engine = audit_db
     with Session(engine) as s:
         user = create_user(s, username="lost.phone", display_name="Lost Phone", password="a-long-passphrase-77")
-        totp.begin_enrolment(s, user)
+        totp.begin_enrolment(s, user, password="a-long-passphrase-77", key=DataKey("cli-test-data-key-" + "k" * 32))
         row = totp.totp_for(s, user.id)
         row.confirmed_at = row.created_at
         s.commit()
