@@ -56,7 +56,8 @@ class DemoJourney:
 
 
 ADULT_CONTACT = {"service": "adults", "referral_source": None, "primary_need": None,
-                 "concerns": "Daughter worried her mother is not eating and has fallen twice."}
+                 "route_of_access": "discharge_from_hospital", "primary_support_reason": "memory_cognition",
+                 "concerns": "Ward asks for support at home after a fall; daughter says she is not eating."}
 JOURNEYS = (
     # contacts still being handled: adults (a child's undecided contact would be an incomplete census episode)
     DemoJourney("referral", "adults", (0, 1, 2), answers={"referral-contact": ADULT_CONTACT}),

@@ -14,7 +14,7 @@ SAMPLES: dict[str, dict] = {
         "concerns": "Child arrived at school with bruising to the arm and said dad did it.",
         "immediate_risk": False, "consent": "not_sought_safeguarding",
         "consent_notes": "Asking the parents could put the child at risk.", "referral_source": "2A",
-        "primary_need": "N1"},
+        "primary_need": "N1", "route_of_access": "community_other"},  # census codes (children), CLD route (adults)
     "referral-screening": {"previous_involvement": True, "checks_completed": ["case_record", "police", "education"],
                            "risk_summary": "Injury explained by the child; previous domestic abuse call-out.",
                            "recommendation": "strategy_discussion"},
@@ -46,7 +46,8 @@ SAMPLES: dict[str, dict] = {
                           "summary": "Some progress."},
     "cp-plan-end": {"plan_end_date": "2029-11-20", "end_reason": "step_down_cin"},
     "care-act-needs-assessment": {
-        "needs_from_impairment": True, "outcomes_not_achieved": ["nutrition", "hygiene", "home_safely"],
+        "needs_from_impairment": True, "primary_support_reason": "physical_personal_care",
+        "outcomes_not_achieved": ["nutrition", "hygiene", "home_safely"],
         "wellbeing_impact": "significant", "needs_score": 35, "has_unpaid_carer": False,
         "persons_views": "Wants to stay at home.", "assessment_summary": "Needs help with personal care."},
     "care-act-not-eligible": {"written_record_sent": "2026-11-10", "advice_given": "Lunch club details given.",

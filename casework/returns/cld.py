@@ -64,9 +64,32 @@ MANDATORY_BY_EVENT = {
                 "Planned_Units_Per_Week"),
     "Review": ("Review_Reason", "Review_Outcome"),
 }
-NOT_STORED = {  # columns casework does not record anywhere queryable (reported once per person)
-    "Primary_Support_Reason": "Primary support reason is not recorded by the care and support plan forms",
-    "Request_Route_of_Access": "Route of access of a request is not recorded (the referral form has no CLD code)",
+# form codes (care-act-needs-assessment / referral-contact) -> DHSC Client Level Data values
+PRIMARY_SUPPORT_REASON = {
+    "physical_access_mobility": "Physical Support: Access and mobility only",
+    "physical_personal_care": "Physical Support: Personal care support",
+    "sensory_visual": "Sensory Support: Support for visual impairment",
+    "sensory_hearing": "Sensory Support: Support for hearing impairment",
+    "sensory_dual": "Sensory Support: Support for dual impairment",
+    "memory_cognition": "Support with Memory and Cognition",
+    "learning_disability": "Learning Disability Support",
+    "mental_health": "Mental Health Support",
+    "social_substance_misuse": "Social Support: Substance misuse support",
+    "social_asylum_seeker": "Social Support: Asylum seeker support",
+    "social_isolation_other": "Social Support: Support for social isolation / other",
+}
+ROUTE_OF_ACCESS = {
+    "discharge_from_hospital": "Discharge from hospital",
+    "diversion_from_hospital": "Diversion from hospital services",
+    "self_funder_depleted": "Self-funder with depleted funds",
+    "planned_entry_transition": "Planned entry (transition)",
+    "community_other": "Community / other route",
+    "prison": "Prison",
+}
+NOT_RECORDED = {  # reported once per person (support reason) / per request (route), never invented
+    "Primary_Support_Reason": "Primary support reason not recorded by the quarter's end: record it on the Care Act "
+                              "needs assessment (or on the adult's contact)",
+    "Request_Route_of_Access": "Route of access not recorded: record it on the adult's contact (referral-contact)",
 }
 
 
@@ -111,7 +134,7 @@ def validate_row(row: dict, person_id: int | None) -> list[Issue]:
         out.append(Issue(person_id, rec, fld, code, msg, person_link(person_id)))
 
     for col in MANDATORY + MANDATORY_BY_EVENT.get(row["Event_Type"], ()):
-        if row.get(col) in (None, "") and col not in NOT_STORED:
+        if row.get(col) in (None, "") and col not in NOT_RECORDED:
             add(col, "cld_missing", f"{row['Event_Type']} {row['Event_Reference']}: {col} is mandatory")
     if row["Event_Type"] not in EVENT_TYPES:
         add("Event_Type", "cld_invalid_code", f"Unknown event type {row['Event_Type']}")
@@ -155,10 +178,40 @@ def build_cld(conn: Connection, quarter: str, *, la_code: str,
                 "NHS_Number": p["nhs_number"] or "", "Gender": GENDER.get(p["sex"] or "", ""),
                 "Ethnicity": p["ethnicity"] or "", "Date_of_Birth": _iso(p["date_of_birth"]),
                 "Date_of_Death": _iso(p["date_of_death"]), "Client_Type": "Service User",
-                "Primary_Support_Reason": ""}
+                "Primary_Support_Reason": PRIMARY_SUPPORT_REASON.get(support.get(pid, ("", ""))[1], "")}
 
-    facts = instance_facts(conn, ("care_and_support_plan",), select(Case.reference).where(adult_cases), steps=True)
+    facts = instance_facts(conn, ("care_and_support_plan", "referral"), select(Case.reference).where(adult_cases),
+                           steps=True)
+    plans = [f for f in facts.values() if f.process_key == "care_and_support_plan"]
+    contacts: dict[str, list[tuple[date, str | None]]] = {}  # case reference -> (contact date, route code)
+    support: dict[int, tuple[str, str]] = {}  # person -> (when, code) of the latest support reason recorded
     for f in facts.values():
+        pid = case_person.get(f.business_key or "")
+        if f.process_key == "referral":
+            for t in f.completed("record_contact"):
+                when = as_date(t.values.get("referral_date")) or london_date(t.at)
+                if when is not None and when <= q_end:
+                    contacts.setdefault(f.business_key or "", []).append((when, t.values.get("route_of_access")))
+        tasks = f.completed("needs_assessment") if f.process_key == "care_and_support_plan" else \
+            f.completed("record_contact")
+        for t in tasks:
+            code = t.values.get("primary_support_reason")
+            when = london_date(t.at)
+            if pid is not None and code and when is not None and when <= q_end:
+                # an assessment's reason outranks a contact's; then the later one
+                key = f"{int(f.process_key == 'care_and_support_plan')}{t.at.isoformat()}"
+                if key > support.get(pid, ("", ""))[0]:
+                    support[pid] = (key, code)
+
+    def route(f, requested: date) -> str:
+        code = f.get("route_of_access")  # handed over in the start data, if the referral passes it on
+        if not code:
+            earlier = sorted((c for c in contacts.get(f.business_key or "", []) if c[0] <= requested and c[1]),
+                             key=lambda c: c[0])
+            code = earlier[-1][1] if earlier else None
+        return ROUTE_OF_ACCESS.get(code or "", "")
+
+    for f in plans:
         pid = case_person.get(f.business_key or "")
         if pid is None or pid not in people:
             continue
@@ -168,7 +221,8 @@ def build_cld(conn: Connection, quarter: str, *, la_code: str,
         if requested and q_start <= requested <= q_end:
             rows.append((pid, {**base(pid), "Event_Type": "Request", "Event_Reference": f"REQ-{f.instance_id}",
                                "Event_Start_Date": _iso(requested), "Event_End_Date": _iso(requested),
-                               "Event_Outcome": "Progress to Assessment", "Request_Route_of_Access": ""}))
+                               "Event_Outcome": "Progress to Assessment",
+                               "Request_Route_of_Access": route(f, requested)}))
         if _overlaps(requested, assessed_on, q_start, q_end):
             eligible = f.values.get("eligible")
             outcome = "" if assessed_on is None or assessed_on > q_end else (
@@ -216,12 +270,15 @@ def build_cld(conn: Connection, quarter: str, *, la_code: str,
         result.issues.extend(validate_row(row, pid))
         if pid not in seen:
             seen.add(pid)
-            rec = row["LA_Person_Unique_Identifier"]
-            result.issues.append(Issue(pid, rec, "Primary_Support_Reason", "cld_not_recorded",
-                                       NOT_STORED["Primary_Support_Reason"], person_link(pid)))
-        if row["Event_Type"] == "Request":
+            if not row["Primary_Support_Reason"]:
+                result.issues.append(Issue(pid, row["LA_Person_Unique_Identifier"], "Primary_Support_Reason",
+                                           "cld_not_recorded", NOT_RECORDED["Primary_Support_Reason"],
+                                           person_link(pid)))
+        if row["Event_Type"] == "Request" and not row["Request_Route_of_Access"]:
             result.issues.append(Issue(pid, row["LA_Person_Unique_Identifier"], "Request_Route_of_Access",
-                                       "cld_not_recorded", NOT_STORED["Request_Route_of_Access"], person_link(pid)))
+                                       "cld_not_recorded",
+                                       f"{row['Event_Reference']}: {NOT_RECORDED['Request_Route_of_Access']}",
+                                       person_link(pid)))
         if progress and n % 1000 == 0:
             progress(1000)
     if progress:

@@ -71,9 +71,11 @@ def test_request_assessment_service_and_review_events(session, connection, start
         "Long Term Support: Community", "Home Support", "CASSR Managed Personal Budget", "21.50", "Hourly", "14",
         "SA-1")
     assert (q3.rows, q3.people, q3.by_event) == (3, 1, {"Request": 1, "Assessment": 1, "Service": 1})
-    # what casework does not record is reported, never invented
-    assert sorted({(i.field, i.code) for i in q3.issues}) == [
-        ("Primary_Support_Reason", "cld_not_recorded"), ("Request_Route_of_Access", "cld_not_recorded")]
+    # the support reason recorded at the needs assessment is on every row of the person
+    assert {r["Primary_Support_Reason"] for r in rows} == {"Physical Support: Personal care support"}
+    # no contact recorded the route of access: reported against the request, never invented
+    assert [(i.field, i.code) for i in q3.issues] == [("Request_Route_of_Access", "cld_not_recorded")]
+    assert req["Request_Route_of_Access"] == ""
     assert {i.link for i in q3.issues} == {f"/people/{person.id}"}
 
     q4 = _rows(build_cld(connection, "2026Q4", la_code="999"))
@@ -106,3 +108,49 @@ def test_rejected_agreements_and_children_are_left_out(session, connection):
 def test_empty_quarter_is_a_header_only_file(connection):
     ret = build_cld(connection, "2019Q1", la_code="999")
     assert ret.empty and ret.csv == ",".join(COLUMNS) + "\r\n"
+
+
+def test_route_of_access_and_support_reason_come_from_the_adults_contact(session, connection, start):
+    """The adult's contact (referral-contact, service adults) records the route of access and, if known, the
+    support reason; the needs assessment's support reason outranks the contact's."""
+    person = _adult(session, nhs="9434765919")
+    make_case(session, person, "AD-0000002", service_area="adults")
+    r = start("referral", "AD-0000002")
+    contact = sample("referral-contact", service="adults", referral_source=None, primary_need=None,
+                     route_of_access="discharge_from_hospital", primary_support_reason="memory_cognition")
+    r.submit("record_contact", contact, SW)  # as the workspace does: routing fields only
+    j = start("care_and_support_plan", "AD-0000002", referral_date="2026-11-02")
+
+    before = build_cld(connection, "2026Q3", la_code="999")
+    req = _rows(before)[0]
+    assert (req["Event_Type"], req["Request_Route_of_Access"]) == ("Request", "Discharge from hospital")
+    assert req["Primary_Support_Reason"] == "Support with Memory and Cognition"
+    assert before.issues == []
+
+    j.submit("needs_assessment", sample("care-act-needs-assessment", primary_support_reason="mental_health"), SW)
+    after = _rows(build_cld(connection, "2026Q3", la_code="999"))
+    assert {r["Primary_Support_Reason"] for r in after} == {"Mental Health Support"}
+
+    # a request before any contact with a route: the gap is reported against the request
+    other = _adult(session, 3)
+    make_case(session, other, "AD-0000003", service_area="adults")
+    start("care_and_support_plan", "AD-0000003", referral_date="2026-11-03")
+    issues = {(i.person_id, i.field, i.code) for i in build_cld(connection, "2026Q3", la_code="999").issues}
+    assert issues == {(other.id, "Request_Route_of_Access", "cld_not_recorded"),
+                      (other.id, "Primary_Support_Reason", "cld_not_recorded")}
+
+
+def test_contact_form_asks_adults_for_the_route_of_access():
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parents[2] / "forms" / "referral-contact.schema.json").read_text())
+    check = jsonschema.Draft202012Validator(schema)
+    adult = sample("referral-contact", service="adults", referral_source=None, primary_need=None,
+                   route_of_access=None)
+    assert [e.message for e in check.iter_errors(adult)] == ["'route_of_access' is a required property"]
+    assert not list(check.iter_errors({**adult, "route_of_access": "prison"}))
+    assert list(check.iter_errors({**adult, "route_of_access": "by_pigeon"}))
+    assert not list(check.iter_errors(sample("referral-contact")))  # children: not asked
