@@ -7,7 +7,10 @@ from datetime import date, datetime
 
 from sqlalchemy import insert, select
 
+from engine.hotsql import Hot
 from engine.schema import history_event
+
+_INSERT_EVENTS = Hot(insert(history_event).inline())
 
 
 def _default(value):
@@ -58,7 +61,7 @@ class EventBuffer:
             for row in self.rows:
                 if row["instance_id"] is None:
                     row["instance_id"] = instance_id
-        conn.execute(insert(history_event), self.rows)
+        _INSERT_EVENTS.insert_many(conn, self.rows)
         written, self.rows = self.rows, []
         if self.hooks is not None and self.hooks.on_event is not None:
             for row in written:

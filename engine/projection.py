@@ -15,7 +15,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, insert, update
 
+from engine.hotsql import Hot
 from engine.schema import message_subscription, timer, work_item
+
+_INSERT_ITEMS = Hot(insert(work_item).returning(work_item.c.id, sort_by_parameter_order=True))
+_INSERT_TIMERS = Hot(insert(timer).inline())
 
 # spiffworkflow:properties names (see docs/engine.md "BPMN conventions")
 PROP_FORM = "formJsonSchemaFilename"
@@ -200,8 +204,7 @@ class Projector:
                 values["created_at"] = now
                 new_rows.append(values)
         if new_rows:
-            ids = conn.execute(insert(work_item).returning(work_item.c.id, sort_by_parameter_order=True),
-                               new_rows).scalars().all()
+            ids = _INSERT_ITEMS.insert_many(conn, new_rows, returning=True)
             for values, wid in zip(new_rows, ids, strict=True):
                 values["id"] = wid
         self._sync_timers(conn, instance_id, before.timers, after.timers)
@@ -220,8 +223,7 @@ class Projector:
                                                  timer.c.status == "waiting").values(due_at=due))
         new = [{"instance_id": instance_id, "task_id": tid, "task_spec": spec, "due_at": due, "status": "waiting"}
                for tid, (due, spec) in after.items() if tid not in before]
-        if new:
-            conn.execute(insert(timer), new)
+        _INSERT_TIMERS.insert_many(conn, new)
 
     @staticmethod
     def _sync_subscriptions(conn, instance_id, before: set, after: set, now) -> None:

@@ -20,6 +20,7 @@ from engine.config import ConnectorRegistry, EngineConfig, Hooks, utc_now
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.execution import InstanceRun, OperationResult
 from engine.history import data_diff, instance_history
+from engine.hotsql import Hot
 from engine.messages import MessageService
 from engine.projection import Projector, task_bpmn_id
 from engine.schema import incident, message_subscription, process_definition, timer, work_item
@@ -38,9 +39,9 @@ from engine.timers import TimerService
 from engine.worklist import WorklistQueries
 
 ACTIVE = ("running", "error")
-_CLOSE_ITEM = (update(work_item).where(work_item.c.id == bindparam("wid"), work_item.c.status == "open")
-               .values(status="closed", completed_by=bindparam("completed_by"),
-                       completed_at=bindparam("completed_at")))
+_CLOSE_ITEM = Hot(update(work_item).where(work_item.c.id == bindparam("wid"), work_item.c.status == "open")
+                  .values(status="closed", completed_by=bindparam("completed_by"),
+                          completed_at=bindparam("completed_at")))
 
 
 def _check_data(data) -> dict:
@@ -163,8 +164,8 @@ class WorkflowEngine(WorklistQueries):
         assignment.check_four_eyes(conn, run.row["id"], task.task_spec, actor)
         before = dict(task.data)
         task.set_data(**data)
-        closed = conn.execute(_CLOSE_ITEM, {"wid": work_item_id, "completed_by": actor, "completed_at": run.now})
-        if closed.rowcount != 1:
+        closed = _CLOSE_ITEM.rowcount(conn, {"wid": work_item_id, "completed_by": actor, "completed_at": run.now})
+        if closed != 1:
             raise Conflict(f"task {work_item_id} was completed by someone else")
         run.closed[item["task_id"]] = actor
         run.event("task_completed", task, data={"work_item_id": work_item_id, "diff": data_diff(before, task.data)})

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from engine.errors import Conflict, NotFound
+from engine.hotsql import Hot
 from engine.schema import process_definition, process_instance, spec_cache, work_item
 from engine.spiff_support import spec_from_json, spec_to_json
 
@@ -67,24 +68,24 @@ def store_definition(conn, *, process_key, name, bpmn, dmn, forms, digest, spec,
 
 
 _DEF_COLS = [c for c in process_definition.c if c.name not in ("bpmn_xml", "dmn_xml", "forms_json")]
-_LATEST_DEF = (select(*_DEF_COLS).where(process_definition.c.process_key == bindparam("key"),
-                                        process_definition.c.status == "published")
-               .order_by(process_definition.c.version.desc()).limit(1))
-_DEF_VERSION = select(*_DEF_COLS).where(process_definition.c.process_key == bindparam("key"),
-                                        process_definition.c.status == "published",
-                                        process_definition.c.version == bindparam("version"))
+_LATEST_DEF = Hot(select(*_DEF_COLS).where(process_definition.c.process_key == bindparam("key"),
+                                           process_definition.c.status == "published")
+                  .order_by(process_definition.c.version.desc()).limit(1))
+_DEF_VERSION = Hot(select(*_DEF_COLS).where(process_definition.c.process_key == bindparam("key"),
+                                            process_definition.c.status == "published",
+                                            process_definition.c.version == bindparam("version")))
 
 
 def get_definition(conn, process_key: str, version: int | None = None) -> dict:
     """The published definition (without its files) — the latest one unless ``version`` is given."""
     if version is None:
-        row = conn.execute(_LATEST_DEF, {"key": process_key}).mappings().first()
+        row = _LATEST_DEF.first(conn, {"key": process_key})
     else:
-        row = conn.execute(_DEF_VERSION, {"key": process_key, "version": version}).mappings().first()
+        row = _DEF_VERSION.first(conn, {"key": process_key, "version": version})
     if row is None:
         which = f" version {version}" if version else ""
         raise NotFound(f"process {process_key!r}{which} is not published")
-    return dict(row)
+    return row
 
 
 def get_definition_by_id(conn, definition_id: int) -> dict:
@@ -109,24 +110,29 @@ _INSTANCE_COLS = (process_instance, process_definition.c.content_hash, process_d
     "definition_version"))
 
 
-_LOAD = select(*_INSTANCE_COLS).select_from(_INSTANCE_JOIN).where(process_instance.c.id == bindparam("id"))
-_LOAD_FOR_UPDATE = _LOAD.with_for_update(of=process_instance)
-_INSERT = insert(process_instance).returning(process_instance.c.id)
+_LOAD_STMT = select(*_INSTANCE_COLS).select_from(_INSTANCE_JOIN).where(process_instance.c.id == bindparam("id"))
+_LOAD = Hot(_LOAD_STMT)
+_LOAD_FOR_UPDATE = Hot(_LOAD_STMT.with_for_update(of=process_instance))
+_INSERT = Hot(insert(process_instance).returning(process_instance.c.id))
+_INSERT_KEYS = ("definition_id", "process_key", "business_key", "status", "state", "version", "started_at",
+                "updated_at", "ended_at", "started_by", "parent_instance_id")
 _SAVE = (update(process_instance)
          .where(process_instance.c.id == bindparam("b_id"), process_instance.c.version == bindparam("b_version")))
+_SAVE_BY_KEYS: dict[tuple, Hot] = {}  # the columns an instance save writes -> its statement
 
 
 _ITEM_COLS = [c.label(f"wi_{c.name}") for c in work_item.c]
-_LOAD_WITH_ITEM = (select(*_INSTANCE_COLS, *_ITEM_COLS)
-                   .select_from(_INSTANCE_JOIN.join(work_item, work_item.c.instance_id == process_instance.c.id))
-                   .where(work_item.c.id == bindparam("wid")))
-_LOAD_WITH_ITEM_FOR_UPDATE = _LOAD_WITH_ITEM.with_for_update(of=process_instance)
+_LOAD_WITH_ITEM_STMT = (select(*_INSTANCE_COLS, *_ITEM_COLS)
+                        .select_from(_INSTANCE_JOIN.join(work_item, work_item.c.instance_id == process_instance.c.id))
+                        .where(work_item.c.id == bindparam("wid")))
+_LOAD_WITH_ITEM = Hot(_LOAD_WITH_ITEM_STMT)
+_LOAD_WITH_ITEM_FOR_UPDATE = Hot(_LOAD_WITH_ITEM_STMT.with_for_update(of=process_instance))
 
 
 def load_item_and_instance(conn, work_item_id: int) -> tuple[dict, dict]:
     """A work item and its instance row (locked on PostgreSQL) in one round trip."""
     q = _LOAD_WITH_ITEM_FOR_UPDATE if conn.dialect.name == "postgresql" else _LOAD_WITH_ITEM
-    row = conn.execute(q, {"wid": work_item_id}).mappings().first()
+    row = q.first(conn, {"wid": work_item_id})
     if row is None:
         raise NotFound(f"work item {work_item_id} not found")
     item, inst = {}, {}
@@ -140,18 +146,18 @@ def load_item_and_instance(conn, work_item_id: int) -> tuple[dict, dict]:
 
 def load_instance_row(conn, instance_id: int, *, lock: bool = False) -> dict:
     q = _LOAD_FOR_UPDATE if lock and conn.dialect.name == "postgresql" else _LOAD
-    row = conn.execute(q, {"id": instance_id}).mappings().first()
+    row = q.first(conn, {"id": instance_id})
     if row is None:
         raise NotFound(f"process instance {instance_id} not found")
-    return dict(row)
+    return row
 
 
 def insert_instance(conn, *, definition, business_key, state, status, actor, now, parent_instance_id=None):
-    return conn.execute(_INSERT, {
+    return _INSERT.scalar(conn, {
         "definition_id": definition["id"], "process_key": definition["process_key"], "business_key": business_key,
         "status": status, "state": state, "version": 1, "started_at": now, "updated_at": now,
         "ended_at": now if status in ("completed", "cancelled") else None, "started_by": actor,
-        "parent_instance_id": parent_instance_id}).scalar_one()
+        "parent_instance_id": parent_instance_id}, keys=_INSERT_KEYS)
 
 
 def save_instance(conn, row: dict, *, state: str, status: str, now, definition_id: int | None = None) -> int:
@@ -161,9 +167,11 @@ def save_instance(conn, row: dict, *, state: str, status: str, now, definition_i
         values["ended_at"] = now
     if definition_id is not None:
         values["definition_id"] = definition_id
-    result = conn.execute(_SAVE.values({k: bindparam(k) for k in values}),
-                          {"b_id": row["id"], "b_version": row["version"], **values})
-    if result.rowcount != 1:
+    keys = tuple(values)
+    stmt = _SAVE_BY_KEYS.get(keys)
+    if stmt is None:
+        stmt = _SAVE_BY_KEYS[keys] = Hot(_SAVE.values({k: bindparam(k) for k in keys}))
+    if stmt.rowcount(conn, {"b_id": row["id"], "b_version": row["version"], **values}) != 1:
         raise Conflict(f"process instance {row['id']} was changed by someone else; reload and try again",
                        instance_id=row["id"])
     return row["version"] + 1

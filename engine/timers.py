@@ -11,14 +11,34 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from engine.errors import Conflict
 from engine.execution import InstanceRun
+from engine.hotsql import Hot
 from engine.projection import to_utc
 from engine.schema import process_instance, timer
 from engine.spiff_support import use_clock
 from engine.store import busy_is_conflict
+
+_DUE = (select(timer.c.id, timer.c.instance_id, timer.c.task_id, timer.c.due_at)
+        .select_from(timer.join(process_instance, process_instance.c.id == timer.c.instance_id))
+        .where(timer.c.status == "waiting", timer.c.due_at <= bindparam("now"),
+               or_(process_instance.c.status == "running", process_instance.c.status == "error"))
+        .order_by(timer.c.due_at, timer.c.id).limit(bindparam("n")))
+_CLAIM = Hot(_DUE)
+_CLAIM_SKIP_LOCKED = Hot(_DUE.with_for_update(skip_locked=True, of=timer))
+_MARK = Hot(update(timer).where(timer.c.id == bindparam("tid"), timer.c.status == "waiting")
+            .values(status=bindparam("new_status"), fired_at=bindparam("fired_at"), late_ms=bindparam("late_ms"),
+                    claimed_by=bindparam("claimed_by"), claimed_at=bindparam("claimed_at")))
+
+
+class _Claimed:
+    __slots__ = ("id", "instance_id", "task_id", "due_at")
+
+    def __init__(self, row: dict):
+        self.id, self.instance_id, self.task_id, self.due_at = (row["id"], row["instance_id"], row["task_id"],
+                                                                row["due_at"])
 
 
 class TimerService:
@@ -26,14 +46,8 @@ class TimerService:
         self.engine = engine
 
     def _claim(self, conn, now, n: int):
-        q = (select(timer.c.id, timer.c.instance_id, timer.c.task_id, timer.c.due_at)
-             .select_from(timer.join(process_instance, process_instance.c.id == timer.c.instance_id))
-             .where(timer.c.status == "waiting", timer.c.due_at <= now,
-                    process_instance.c.status.in_(("running", "error")))
-             .order_by(timer.c.due_at, timer.c.id).limit(n))
-        if conn.dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True, of=timer)
-        return conn.execute(q).all()
+        q = _CLAIM_SKIP_LOCKED if conn.dialect.name == "postgresql" else _CLAIM
+        return [_Claimed(r) for r in q.all(conn, {"now": now, "n": n})]
 
     def fire_due(self, db, *, now: datetime | None = None, limit: int = 1000, worker_id: str = "worker",
                  batch: int | None = None) -> int:
@@ -76,8 +90,8 @@ class TimerService:
         values = {"claimed_by": worker_id, "claimed_at": run.now}
         if task is None or not hasattr(task.task_spec, "event_definition") or task.state != TaskState.WAITING:
             # its task no longer waits (an earlier timer of the same batch or another worker got there first)
-            conn.execute(update(timer).where(timer.c.id == claimed.id, timer.c.status == "waiting")
-                         .values(status="cancelled", **values))
+            _MARK.rowcount(conn, {"tid": claimed.id, "new_status": "cancelled", "fired_at": None, "late_ms": None,
+                                  **values})
             return False
         late_ms = max(0, int((now - due).total_seconds() * 1000))
         run.spiff_now = max(now, due + timedelta(milliseconds=1))
@@ -87,9 +101,9 @@ class TimerService:
             except Exception as exc:  # noqa: BLE001 - e.g. a failing timer expression: an incident, not a crash
                 run._incident_from(exc)
         late = late_ms > self.engine.config.late_timer_seconds * 1000
-        done = conn.execute(update(timer).where(timer.c.id == claimed.id, timer.c.status == "waiting").values(
-            status="fired", fired_at=run.now, late_ms=late_ms, **values))
-        if done.rowcount != 1:
+        done = _MARK.rowcount(conn, {"tid": claimed.id, "new_status": "fired", "fired_at": run.now,
+                                     "late_ms": late_ms, **values})
+        if done != 1:
             raise Conflict(f"timer {claimed.id} was fired by another worker")
         run.before.timers.pop(claimed.task_id, None)  # its row is no longer "waiting" (a cycle gets a new one)
         run.event("timer_fired_late" if late else "timer_fired", task,
