@@ -1,4 +1,7 @@
-"""Council settings: closure days (working-day calendar) and default timescales."""
+"""Council settings: closure days (the working-day calendar every timescale counts in). The statutory timescales
+themselves live in each process's decision tables (DMN), which the processes read: the page says so and links to
+the processes whose tables hold them (edited in a draft with the decision table editor), rather than offering a
+second set of numbers nothing reads."""
 
 from __future__ import annotations
 
@@ -13,6 +16,16 @@ from casework.engine_host import get_engine
 from casework.errors import DomainError
 from casework.web.context import db_session
 
+# process key -> (its timescale decision table, what it sets)
+TIMESCALE_TABLES = (
+    ("referral", "referral_timescales", "Referral decision and feedback to the referrer"),
+    ("childrens_assessment", "childrens_assessment_timescales", "Child seen and the children's assessment"),
+    ("child_protection", "child_protection_timescales",
+     "Initial child protection conference, core groups, visits and reviews"),
+    ("care_and_support_plan", "care_and_support_timescales", "Care Act assessment, care plan and reviews"),
+    ("payment_authorisation", "payment_authorisation_timescales", "Payment approval"),
+)
+
 
 @blueprint.route("/settings", methods=["GET", "POST"])
 @requires(Permission.CONFIGURE)
@@ -20,19 +33,10 @@ def settings():  # type: ignore[no-untyped-def]
     session = db_session()
     errors: dict[str, str] = {}
     closure_text = "\n".join(d.isoformat() for d in council.closure_days(session))
-    timescales = {k: str(v) for k, v in council.timescales(session).items()}
     if request.method == "POST":
         closure_text = request.form.get("closure_days", "")
-        timescales = {k: request.form.get(k, "") for k in council.DEFAULT_TIMESCALES}
         try:
-            days = council.parse_closure_days(closure_text)
-        except DomainError as exc:
-            errors.update(exc.details)
-            days = None
-        try:
-            if days is not None:
-                council.set_closure_days(session, days, actor=actor_name())
-            council.set_timescales(session, timescales, actor=actor_name())
+            council.set_closure_days(session, council.parse_closure_days(closure_text), actor=actor_name())
         except DomainError as exc:
             errors.update(exc.details)
         if not errors:
@@ -43,5 +47,5 @@ def settings():  # type: ignore[no-untyped-def]
         session.rollback()
     updated = council.setting_updated(session, council.CLOSURE_DAYS)
     return render_template("admin/settings.html", title="Council settings", errors=errors,
-                           closure_text=closure_text, timescales=timescales, labels=council.TIMESCALE_LABELS,
+                           closure_text=closure_text, timescale_tables=TIMESCALE_TABLES,
                            updated=updated), (422 if errors else 200)
