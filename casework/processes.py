@@ -15,6 +15,7 @@ writes its history (its events carry the instance and the business key).
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import Any
 
 from flask import has_app_context
@@ -64,8 +65,21 @@ def start_process(params: dict[str, Any]) -> dict[str, Any]:
     if not _published(session, key):
         raise Invalid(f"No published process {key!r}: publish it, or change the model",
                       details={"process_key": f"{key} is not a published process"})
-    session.info.setdefault(_PENDING, []).append({"process_key": key, "data": dict(params.get("data") or {})})
+    _pending(session, take=False).append({"process_key": key, "data": dict(params.get("data") or {})})
     return {"process_key": key, "status": "requested"}
+
+
+def _pending(session: Session, *, take: bool) -> Any:
+    """The starts asked for, kept per database transaction: a rolled-back operation's requests are forgotten
+    with it (never started for a later operation's case)."""
+    root = session.get_transaction()
+    if root is None:
+        if take:
+            return None
+        session.connection()  # begin, so the request belongs to this transaction
+        root = session.get_transaction()
+    store = session.info.setdefault(_PENDING, weakref.WeakKeyDictionary())
+    return store.pop(root, None) if take else store.setdefault(root, [])
 
 
 def start_requested_processes(engine: Any, event: dict[str, Any]) -> list[int]:
@@ -77,7 +91,7 @@ def start_requested_processes(engine: Any, event: dict[str, Any]) -> list[int]:
         session = current_session()
     except RuntimeError:  # an engine used outside any operation session: nothing can have been requested
         return []
-    pending = session.info.pop(_PENDING, None)
+    pending = _pending(session, take=True) if _PENDING in session.info else None
     if not pending:
         return []
     from engine.schema import process_instance

@@ -9,6 +9,7 @@ with retry) instead of writing on a separate connection that would commit indepe
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -76,9 +77,21 @@ def _result(agreement: Agreement) -> dict[str, Any]:
 _UNLINKED = "casework_finance_unlinked_agreements"
 
 
+def _unlinked(session: Session, *, take: bool) -> list[int] | None:
+    """The agreement ids waiting for their instance, kept per database transaction: if the transaction rolls
+    back, they are forgotten with it (never linked to a later operation's instance)."""
+    root = session.get_transaction()
+    if root is None:
+        return None
+    store = session.info.setdefault(_UNLINKED, weakref.WeakKeyDictionary())
+    return store.pop(root, None) if take else store.setdefault(root, [])
+
+
 def _remember_unlinked(session: Session, agreement: Agreement) -> None:
     if agreement.process_instance_id is None:
-        session.info.setdefault(_UNLINKED, []).append(agreement.id)
+        pending = _unlinked(session, take=False)
+        if pending is not None:
+            pending.append(agreement.id)
 
 
 def link_requested_agreements(event: dict[str, Any]) -> None:
@@ -92,7 +105,7 @@ def link_requested_agreements(event: dict[str, Any]) -> None:
         session = current_session()
     except RuntimeError:  # an engine operation outside any session (nothing can have been requested in it)
         return
-    pending = session.info.pop(_UNLINKED, None)
+    pending = _unlinked(session, take=True) if _UNLINKED in session.info else None
     if not pending:
         return
     for agreement_id in pending:

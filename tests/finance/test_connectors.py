@@ -173,3 +173,27 @@ def test_service_task_with_bad_data_is_an_incident_and_writes_nothing(settings, 
                                          ).mappings().all()
     assert inc["kind"] == "connector" and "provider_reference: No such provider" in inc["message"]
     assert _count(session) == before
+
+
+def test_a_request_without_instance_is_linked_to_the_instance_of_its_own_operation_only(session):
+    person, provider = create_person(session), create_provider(session)
+    details = {"person_id": person.id, "provider_id": provider.id, "service_type": "home_care",
+               "unit_cost_pence": 2000, "units_per_week": 10, "start_date": "2026-01-05"}
+    with connectors.bound_session(session):
+        first = connectors.request_agreement(details)
+        assert session.get(Agreement, first["agreement_id"]).process_instance_id is None
+        connectors.link_requested_agreements({"instance_id": 77, "event_type": "task_completed"})
+        assert session.get(Agreement, first["agreement_id"]).process_instance_id == 77
+        connectors.link_requested_agreements({"instance_id": 78, "event_type": "task_completed"})
+        assert session.get(Agreement, first["agreement_id"]).process_instance_id == 77  # linked once
+
+        session.commit()  # the test's savepoint: the next operation starts a new transaction
+        connectors.request_agreement(details)
+        session.rollback()  # that operation failed: its request is forgotten with it
+        other = create_agreement(session, person=person, authorise=False)  # may reuse the rolled-back id
+        connectors.link_requested_agreements({"instance_id": 79, "event_type": "task_completed"})
+        assert session.get(Agreement, other.id).process_instance_id is None
+        kept = connectors.request_agreement(details | {"agreement_id": None})
+        connectors.link_requested_agreements({"instance_id": 80, "event_type": "task_completed"})
+    assert session.scalars(select(Agreement.id).where(Agreement.process_instance_id.in_([79, 80]))).all() == [
+        kept["agreement_id"]]
