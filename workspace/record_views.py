@@ -31,6 +31,8 @@ from workspace.views import blueprint
 
 register_nav(NavEntry("Find a person", "workspace.people", Permission.RECORDS_VIEW, order=30))
 DONE_EVENTS = ("task_completed", "step_completed")
+# What the person page shows, by field name (audited as one view of the person)
+PAGE_FIELDS = (*SUMMARY_FIELDS, "upn", "relationships", "household", "notes", "process_steps")
 CHRONOLOGY_PER_PAGE = 50
 NOTES_PER_PAGE = 10
 
@@ -40,8 +42,6 @@ def _page_number(name: str) -> int:
         return max(1, min(int(request.args.get(name, 1)), 10_000))
     except (TypeError, ValueError):
         return 1
-# What the person page shows, by field name (audited as one view of the person)
-PAGE_FIELDS = (*SUMMARY_FIELDS, "upn", "relationships", "household", "notes", "process_steps")
 
 
 @blueprint.get("/people")
