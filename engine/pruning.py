@@ -9,6 +9,7 @@ comes from the ``history_event`` table.
 
 from __future__ import annotations
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 LIVE = TaskState.DEFINITE_MASK  # FUTURE | WAITING | READY | STARTED | ERROR
@@ -54,11 +55,29 @@ def _remove_tasks(workflow, tasks, removed_ids):
         removed_ids.add(t.id)
 
 
+def _drop_finished_firings(workflow, region, removed_ids: set) -> None:
+    """A waiting cycle timer (``R/P1W`` on a start or boundary event) adds one path under itself per firing;
+    once such a path has finished (no live task left in it) it is dropped, so repeating for years does not
+    grow the state."""
+    for task in region:
+        if not task.has_state(TaskState.WAITING) or not isinstance(
+                getattr(task.task_spec, "event_definition", None), CycleTimerEventDefinition):
+            continue
+        for child in list(task.children):
+            subtree = _subtree(child)
+            if any(t.has_state(LIVE) for t in subtree):
+                continue
+            task._children.remove(child.id)
+            _remove_tasks(workflow, subtree, removed_ids)
+
+
 def prune_workflow(workflow, removed_ids: set) -> int:
     root = workflow.task_tree
     if root is None:
         return 0
     before = len(workflow.tasks)
+    for region_top in list(root.children):
+        _drop_finished_firings(workflow, _subtree(region_top), removed_ids)
     for region_top in list(root.children):
         region = _subtree(region_top)
         live = [t for t in region if t.has_state(LIVE)]
