@@ -183,7 +183,7 @@ def test_contact_to_authorised_childrens_assessment(journey: Journey, live_serve
     do_task(journey, s, "referral-decision", sample("referral-decision", decision="childrens_assessment",
                                                     allocated_team=s["team"]), who="team_manager")
 
-    start_from_case_view(journey, s, "childrens_assessment")
+    # the referral decision starts the children's assessment for the same case: nothing to start by hand
     do_task(journey, s, "assessment-allocation", sample("assessment-allocation", allocated_worker=practitioner,
                                                         allocation_date=today), who="team_manager")
     do_task(journey, s, "child-seen", sample("child-seen", child_seen_date=today), who="practitioner")
