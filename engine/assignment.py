@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.history import EventBuffer, completers_of
-from engine.projection import four_eyes_tasks
+from engine.projection import candidate_users, four_eyes_tasks
 from engine.schema import work_item
 
 
@@ -15,6 +15,13 @@ def check_four_eyes(conn, instance_id: int, task_spec, actor: str) -> None:
     if excluded and actor in completers_of(conn, instance_id, excluded):
         raise Forbidden(f"four-eyes rule: {actor} completed {', '.join(excluded)} and may not complete "
                         f"{getattr(task_spec, 'bpmn_id', task_spec.name)}")
+
+
+def check_candidate(item: dict, user: str) -> None:
+    """A work item with candidate users (``candidateUsers``) can be held and completed only by one of them."""
+    users = candidate_users(item)
+    if users is not None and user not in users:
+        raise Forbidden(f"{user} is not one of the candidate users of work item {item['id']}")
 
 
 def _four_eyes_for_item(engine, conn, item, actor):
@@ -65,6 +72,7 @@ def claim(engine, conn, work_item_id: int, actor: str) -> dict:
         return item
     if item["assignee"] is not None:
         raise Conflict(f"work item {work_item_id} is already claimed by someone else")
+    check_candidate(item, actor)
     _four_eyes_for_item(engine, conn, item, actor)
     return _set(engine, conn, item, actor, "task_claimed", [work_item.c.assignee.is_(None)], assignee=actor)
 
@@ -80,6 +88,7 @@ def unclaim(engine, conn, work_item_id: int, actor: str) -> dict:
 def reassign(engine, conn, work_item_id: int, to_user: str, actor: str) -> dict:
     """A manager (permission checked by the application) gives the task to ``to_user``."""
     item = _item(conn, work_item_id)
+    check_candidate(item, to_user)
     _four_eyes_for_item(engine, conn, item, to_user)
     guard = [work_item.c.assignee.is_(None)] if item["assignee"] is None else \
         [work_item.c.assignee == item["assignee"]]
@@ -92,6 +101,7 @@ def delegate(engine, conn, work_item_id: int, to_user: str, actor: str) -> dict:
     item = _item(conn, work_item_id)
     if item["assignee"] != actor:
         raise Forbidden(f"only the assignee of work item {work_item_id} can delegate it")
+    check_candidate(item, to_user)
     _four_eyes_for_item(engine, conn, item, to_user)
     return _set(engine, conn, item, actor, "task_delegated", [work_item.c.assignee == actor],
                 data={"from": actor, "to": to_user}, assignee=to_user, delegated_by=actor)

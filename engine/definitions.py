@@ -47,6 +47,7 @@ PROP_PRIORITY = "priority"
 PROP_FOUR_EYES = "fourEyesExcludeTask"
 PROP_ROLE = "role"
 PROP_CORRELATION = "correlationKey"
+PROP_CANDIDATES = "candidateUsers"
 
 
 @dataclass

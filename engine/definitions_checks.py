@@ -20,6 +20,7 @@ from lxml import etree
 from engine.definitions import (
     BPMN_NS,
     NS,
+    PROP_CANDIDATES,
     PROP_CORRELATION,
     PROP_DUE,
     PROP_FORM,
@@ -198,6 +199,8 @@ def _check_expressions(root, file: str, connectors: set[str], problems: list[Pro
             _expr(problems, element, props[PROP_DUE], f"the {PROP_DUE} expression", file)
         if props.get(PROP_CORRELATION):
             _expr(problems, element, props[PROP_CORRELATION], f"the {PROP_CORRELATION} expression", file)
+        if props.get(PROP_CANDIDATES):
+            _expr(problems, element, props[PROP_CANDIDATES], f"the {PROP_CANDIDATES} expression", file)
         priority = props.get(PROP_PRIORITY)
         if priority and not priority.strip().lstrip("-").isdigit():
             _expr(problems, element, priority, f"the {PROP_PRIORITY} expression", file)

@@ -28,6 +28,7 @@ PROP_PRIORITY = "priority"
 PROP_FOUR_EYES = "fourEyesExcludeTask"
 PROP_ROLE = "role"
 PROP_CORRELATION = "correlationKey"
+PROP_CANDIDATES = "candidateUsers"
 
 
 def task_properties(task_spec) -> dict:
@@ -151,11 +152,13 @@ class Projector:
             prio = int(priority)
         else:
             prio = self._safe(task, PROP_PRIORITY, priority, int, problems) or 0
+        users = props.get(PROP_CANDIDATES)
+        candidates = self._safe(task, PROP_CANDIDATES, users, user_list, problems) if users else None
         return {
             "instance_id": row["id"], "business_key": row["business_key"], "task_id": str(task.id),
             "task_spec": task_bpmn_id(spec), "title": task_title(spec)[:300], "form": form_name(props.get(PROP_FORM)),
             "lane": getattr(spec, "lane", None), "role": role, "team": team, "assignee": None,
-            "candidates": None, "due_at": due_at, "priority": prio, "status": "open",
+            "candidates": candidates_json(candidates), "due_at": due_at, "priority": prio, "status": "open",
         }
 
     # ------------------------------------------------------------------------------------ snapshots
@@ -238,5 +241,25 @@ class Projector:
                  "kind": "catch", "created_at": now} for (name, key, tid) in sorted(new)])
 
 
+def user_list(value) -> list[str] | None:
+    """``candidateUsers`` value: a username, comma-separated usernames or a list of them; empty -> None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        names = value.split(",")
+    elif isinstance(value, list | tuple | set | frozenset):
+        names = list(value)
+    else:
+        raise ValueError(f"candidateUsers must be a username or a list of usernames, not {type(value).__name__}")
+    out = sorted({str(n).strip() for n in names if n is not None and str(n).strip()})
+    return out or None
+
+
 def candidates_json(values) -> str | None:
     return json.dumps(sorted(values)) if values else None
+
+
+def candidate_users(item: dict) -> list[str] | None:
+    """The work item's candidate users (None: anyone with its role/team may take it)."""
+    raw = item.get("candidates")
+    return json.loads(raw) if raw else None

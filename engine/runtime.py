@@ -151,6 +151,8 @@ class WorkflowEngine(WorklistQueries):
             raise Conflict(f"work item {work_item_id} is {item['status']}, not open")
         if item["assignee"] is not None and item["assignee"] != actor:
             raise Forbidden(f"task {work_item_id} is assigned to someone else")
+        if item["assignee"] is None:
+            assignment.check_candidate(item, actor)
         self._check_active(row)
         run = InstanceRun.load(self, conn, row["id"], actor, row=row)
         if expected_version is not None and run.row["version"] != expected_version:

@@ -1,5 +1,7 @@
 """Claim, unclaim, reassign, delegate and the four-eyes rule (enforced by the engine)."""
 
+import json
+
 import pytest
 
 from engine.errors import Conflict, Forbidden
@@ -60,3 +62,33 @@ def test_four_eyes_applies_to_every_earlier_completion(wf_engine, connection, ap
         with pytest.raises(Forbidden):
             wf_engine.complete_task(connection, approve["id"], {"approved": True}, who)
     assert wf_engine.complete_task(connection, approve["id"], {"approved": True}, "bob").status == "completed"
+
+
+def test_candidate_users_are_projected_and_enforced(wf_engine, connection, publish):
+    publish("candidates.bpmn")
+    r = wf_engine.start(connection, "candidates", "case-c", {"reviewers": ["bob", "ann"], "deputy": "dee"}, "x")
+    item = open_items(wf_engine, connection, r.instance_id)["review"]
+    assert json.loads(item["candidates"]) == ["ann", "bob"]
+    with pytest.raises(Forbidden):
+        wf_engine.claim(connection, item["id"], "carol")
+    with pytest.raises(Forbidden):
+        wf_engine.complete_task(connection, item["id"], {}, "carol")  # unassigned, but carol is no candidate
+    with pytest.raises(Forbidden):
+        wf_engine.reassign(connection, item["id"], "carol", "manager")
+    wf_engine.claim(connection, item["id"], "bob")
+    with pytest.raises(Forbidden):
+        wf_engine.delegate(connection, item["id"], "carol", "bob")
+    assert wf_engine.delegate(connection, item["id"], "ann", "bob")["assignee"] == "ann"
+    complete(wf_engine, connection, r.instance_id, "review", actor="ann")
+
+    sign = open_items(wf_engine, connection, r.instance_id)["sign"]
+    assert json.loads(sign["candidates"]) == ["dee", "head_of_service"]  # comma-separated text
+    wf_engine.complete_task(connection, sign["id"], {}, "dee")
+
+    # a failing expression does not block the step: no candidates (role/team rules apply), history says why
+    filing = open_items(wf_engine, connection, r.instance_id)["file"]
+    assert filing["candidates"] is None
+    failed = [e for e in wf_engine.history(connection, r.instance_id) if e["event_type"] == "work_item_property_failed"]
+    assert [e["data"]["property"] for e in failed] == ["candidateUsers"]
+    wf_engine.complete_task(connection, filing["id"], {}, "carol")
+    assert wf_engine.get_instance(connection, r.instance_id)["status"] == "completed"

@@ -439,3 +439,11 @@ def test_mutated_models_never_crash_the_loader_or_validator():
             continue
         found = problems(b)
         assert all(isinstance(p, Problem) for p in found)
+
+
+def test_bad_candidate_users_expression():
+    text = edit('name="fourEyesExcludeTask" value="triage"/>',
+                'name="fourEyesExcludeTask" value="triage"/><spiffworkflow:property name="candidateUsers" '
+                'value="managers +"/>')
+    p = only_error(bundle(text))
+    assert p.element_id == "approve" and "the candidateUsers expression" in p.message
