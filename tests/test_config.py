@@ -37,5 +37,6 @@ def test_bad_settings_give_one_actionable_line(environ, message):
 
 
 def test_production_with_real_key_gets_secure_cookies():
-    s = Settings.from_env({"CASEWORK_ENV": "production", "CASEWORK_SECRET_KEY": "k" * 40})
+    s = Settings.from_env({"CASEWORK_ENV": "production", "CASEWORK_SECRET_KEY": "k" * 40,
+                           "CASEWORK_DATA_KEY": "d" * 40})
     assert s.secure_cookies is True
