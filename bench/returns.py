@@ -139,10 +139,16 @@ def generate(engine, children: int, adults: int) -> None:
                                task(i, ref, "record_review", icpc + timedelta(90), {
                                    "review_date": (icpc + timedelta(90)).isoformat(), "review_outcome": "continue"})]
             else:
+                c = inst("referral")  # the adult's contact: CLD route of access
+                events += [started(c, ref, "referral", opened, {}),
+                           task(c, ref, "record_contact", opened, {"referral_date": opened.isoformat(),
+                                                                   "service": "adults",
+                                                                   "route_of_access": "community_other"})]
                 i = inst("care_and_support_plan")
                 done = opened + timedelta(days=15)
                 events += [started(i, ref, "care_and_support_plan", opened, {"referral_date": opened.isoformat()}),
-                           task(i, ref, "needs_assessment", done, {"needs_score": 35, "has_unpaid_carer": False}),
+                           task(i, ref, "needs_assessment", done, {"needs_score": 35, "has_unpaid_carer": False,
+                                                                   "primary_support_reason": "physical_personal_care"}),
                            {**task(i, ref, "determine_eligibility", done, {"eligible": True}),
                             "event_type": "step_completed",
                             "data": to_json({"type": "BusinessRuleTask", "diff": {"set": {"eligible": True}}})},
