@@ -88,7 +88,8 @@ work_item = Table(
     "work_item",
     metadata,
     Column("id", PK, primary_key=True, autoincrement=True),
-    Column("instance_id", PK, ForeignKey("process_instance.id"), nullable=False, index=True),
+    # indexed by ix_work_item_task (instance_id, task_id): a separate instance_id index would only cost writes
+    Column("instance_id", PK, ForeignKey("process_instance.id"), nullable=False),
     Column("business_key", String(200), index=True),
     Column("task_id", String(36), nullable=False),
     Column("task_spec", String(200), nullable=False),
