@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+
 from casework.records.models_case import Case
 from casework.records.models_person import Person
 from casework.returns.cin import upn_check_letter
-from tests.processes.conftest import Journey, form_errors, routing_fields
+from engine.schema import process_instance
+from tests.processes.conftest import Journey, bundle_for, form_errors, routing_fields
 from tests.processes.samples import sample
 
 SW, MANAGER = "sw.ana", "tm.bea"
@@ -54,13 +57,20 @@ def drive(start, reference: str, *, full: bool) -> None:
     """Referral on Mon 2 Nov 2026, assessment authorised (CIN plan), strategy discussion, s47, ICPC with a
     plan, a review on 19 Feb 2027 (all in collection year 2027)."""
     j = start("referral", reference)
+    for key in ("childrens_assessment", "child_protection"):  # what the referral decision may start
+        j.wf.publish(j.conn, bundle_for(key), "configurator")
     submit(j, "record_contact", sample("referral-contact", referral_date="2026-11-02"), SW, full)
     submit(j, "screen_referral", sample("referral-screening", recommendation="childrens_assessment"), SW, full)
     submit(j, "referral_decision", sample("referral-decision", decision="childrens_assessment",
                                           allocated_team="cin-east"), MANAGER, full)
     submit(j, "record_feedback", sample("referral-feedback"), SW, full)
 
-    a = start("childrens_assessment", reference, referral_date="2026-11-02")
+    # the decision started the assessment for the same case, with the referral date in its start data
+    started = j.conn.execute(select(process_instance.c.id).where(
+        process_instance.c.business_key == reference,
+        process_instance.c.process_key == "childrens_assessment")).scalars().all()
+    assert len(started) == 1, started
+    a = Journey(j.wf, j.conn, j.clock, started[0])
     submit(a, "allocate_assessment", sample("assessment-allocation", allocated_worker=SW), MANAGER, full)
     submit(a, "record_child_seen", sample("child-seen"), SW, full)
     submit(a, "complete_assessment", sample("single-assessment"), SW, full)

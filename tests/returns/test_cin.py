@@ -138,3 +138,15 @@ def test_full_answers_child_passes_the_dfe_rules_when_configured(session, connec
     assert ruleset_for(2026) == "cin2025_26" and ruleset_for(2027) == "cin2026_27"
     assert ruleset_for(2019) == "cin2022_23" and ruleset_for(2030) == "cin2026_27"
     (tmp_path / "full.xml").write_bytes(ret.xml)  # kept with --basetemp for a run with the real rules engine
+
+
+def test_full_answers_child_has_no_issue_with_the_real_dfe_rules(session, connection, start, dfe_python):
+    from casework.returns.dfe_validator import run_dfe_validator
+
+    child = make_child(session)
+    make_case(session, child, "CH-0000001")
+    drive(start, "CH-0000001", full=False)  # as the workspace does: routing fields only
+    ret = _build(connection)
+    assert ret.issues == []
+    assert [(i.field, i.code, i.message) for i in run_dfe_validator(ret.xml, 2027, dfe_python,
+                                                                     ret.child_people)] == []
