@@ -333,6 +333,7 @@ def main():
     wl = worklist_latency(100 if q else 1000, users=users, teams=teams)
     print(f"worklist: p50 {statistics.median(wl):.2f} ms, p95 {pct(wl, 95):.2f} ms", flush=True)
 
+    print(f"host load average at the end {open('/proc/loadavg').read().split()[:3]}", flush=True)
     result = {
         "complete_p50_ms": round(statistics.median(fresh), 2),
         "complete_p95_ms": round(pct(fresh, 95), 2),
