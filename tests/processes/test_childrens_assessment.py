@@ -55,7 +55,8 @@ def test_urgent_allocation_means_child_seen_within_one_working_day(start):
 @pytest.mark.parametrize("outcome, next_process", [
     ("nfa", "none"), ("cin_plan", "child_in_need_plan"), ("section_47", "child_protection"),
     ("step_down", "early_help")])
-def test_every_outcome_branch(start, outcome, next_process):
+def test_every_outcome_branch(start, publish, outcome, next_process):
+    publish("child_protection")  # section 47 starts it (test_assessment_handover.py), as after `casework init`
     j = allocated(start)
     assessed(j, outcome)
     j.submit("authorise_assessment", sample("assessment-authorisation", outcome=outcome), MANAGER)
