@@ -77,8 +77,9 @@ def people():  # type: ignore[no-untyped-def]
 def person(person_id: int):  # type: ignore[no-untyped-def]
     actor = current_actor()
     session = db_session()
-    summary = person_summary(session, actor, person_id, chronology_limit=1, audited=False)  # audited below
+    # the record first, and held: the summary's query then fills its alerts and addresses (no second load)
     record = get_visible_person(session, actor, person_id)
+    summary = person_summary(session, actor, person_id, chronology_limit=1, audited=False)  # audited below
     kind = request.args.get("kind") or ""
     kinds = [kind] if kind in codes.CHRONOLOGY_KINDS else None
     # chronology and notes are paged: a long-open case has thousands of entries
@@ -87,7 +88,7 @@ def person(person_id: int):  # type: ignore[no-untyped-def]
                          offset=(chronology_page - 1) * CHRONOLOGY_PER_PAGE)
     entries, more_entries = entries[:CHRONOLOGY_PER_PAGE], len(entries) > CHRONOLOGY_PER_PAGE
     notes, more_notes = notes_for_person(session, actor, person_id, limit=NOTES_PER_PAGE,
-                                         offset=(notes_page - 1) * NOTES_PER_PAGE)
+                                         offset=(notes_page - 1) * NOTES_PER_PAGE, with_details=False)
     links = list(session.execute(select(CaseProcess.case_id, CaseProcess.instance_id, CaseProcess.process_key)
                                  .join(Case, Case.id == CaseProcess.case_id)
                                  .where(Case.person_id == person_id, visible_cases_clause(actor))

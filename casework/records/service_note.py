@@ -165,29 +165,43 @@ def add_correction(session: Session, actor: Actor, note: CaseNote, *, body: str,
 
 def notes_for_person(session: Session, actor: Actor, person_id: int, *, note_type: str | None = None,
                      significant: bool | None = None, case_id: int | None = None, limit: int = 25,
-                     offset: int = 0, audited: bool = False) -> tuple[list[CaseNote], bool]:
+                     offset: int = 0, audited: bool = False, with_details: bool = True
+                     ) -> tuple[list[CaseNote], bool]:
     """Notes about the person (own or linked), newest first; others' drafts are not shown, nor notes on cases
-    the actor may not see. audited=True writes one view event (for a request that is just this list)."""
+    the actor may not see. audited=True writes one view event (for a request that is just this list).
+    with_details=False leaves corrections and linked people to load lazily (a list that shows neither)."""
     get_visible_person(session, actor, person_id)
-    # own notes UNION linked notes (two index lookups); "person_id = x OR id IN (linked)" read the whole table
-    own = aliased(CaseNote)
-    about = union_all(select(own.id).where(own.person_id == person_id),
-                      select(NotePerson.note_id).where(NotePerson.person_id == person_id))
-    stmt = select(CaseNote).where(CaseNote.id.in_(about))
-    stmt = stmt.where((CaseNote.status == "complete") | (CaseNote.created_by == actor.user_id))
-    stmt = stmt.where(case_link_clause(actor, CaseNote.case_id))
-    if note_type:
-        stmt = stmt.where(CaseNote.note_type == note_type)
-    if significant is not None:
-        stmt = stmt.where(CaseNote.significant.is_(significant))
-    if case_id:
-        stmt = stmt.where(CaseNote.case_id == case_id)
-    limit = max(1, min(limit, 100))
-    stmt = (stmt.order_by(CaseNote.occurred_at.desc(), CaseNote.id.desc()).limit(limit + 1).offset(max(0, offset))
-            .options(selectinload(CaseNote.corrections), selectinload(CaseNote.linked)))
+    limit, offset = max(1, min(limit, 100)), max(0, offset)
+
+    def newest(note: Any, *where: Any) -> Any:
+        """Ids of the first offset + limit + 1 matching notes of one kind (own or linked), newest first."""
+        conditions = [(note.status == "complete") | (note.created_by == actor.user_id),
+                      case_link_clause(actor, note.case_id), *where]
+        if note_type:
+            conditions.append(note.note_type == note_type)
+        if significant is not None:
+            conditions.append(note.significant.is_(significant))
+        if case_id:
+            conditions.append(note.case_id == case_id)
+        return (select(note.id).where(*conditions).order_by(note.occurred_at.desc(), note.id.desc())
+                .limit(offset + limit + 1).subquery())
+
+    # own notes and linked notes, each read newest first from its index up to the page wanted; a single
+    # "person_id = x OR id IN (linked)" read the whole table, and a plain union read every note of the person
+    own, linked = aliased(CaseNote), aliased(CaseNote)
+    first_own = newest(own, own.person_id == person_id)
+    first_linked = newest(linked, linked.id.in_(select(NotePerson.note_id)
+                                                .where(NotePerson.person_id == person_id)))
+    about = union_all(select(first_own.c.id), select(first_linked.c.id))
+    stmt = (select(CaseNote).where(CaseNote.id.in_(about))
+            .order_by(CaseNote.occurred_at.desc(), CaseNote.id.desc()).limit(limit + 1).offset(offset))
+    if with_details:
+        stmt = stmt.options(selectinload(CaseNote.corrections), selectinload(CaseNote.linked))
     rows = list(session.scalars(stmt))
-    # a note about a hidden (restricted) main person stays hidden even when this person is linked
-    visible = visible_person_ids(session, actor, list({n.person_id for n in rows}))
+    # a note about a hidden (restricted) main person stays hidden even when this person is linked (this
+    # person was checked above: only the main people of linked notes need asking about)
+    others = sorted({n.person_id for n in rows} - {person_id})
+    visible = visible_person_ids(session, actor, others) | {person_id}
     if audited:
         audit.record(session, actor, AuditAction.VIEW, record_type="person_notes", record_id=person_id,
                      person_id=person_id, fields=("notes",))

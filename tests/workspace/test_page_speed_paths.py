@@ -187,3 +187,26 @@ def test_navigation_counts_are_capped_and_counted_once_per_request(client, sessi
     assert doc.select_one("#result-count").get_text(strip=True) == "121 tasks (page 1 of 5)"  # the list: exact
     assert queries.count_my_work(connection, "pat", cap=5) == 6
     assert queries.count_my_work(connection, "pat") == 121
+
+
+def test_note_pages_interleave_own_and_linked_notes_newest_first(session, caseworker):
+    """Own and linked notes are each read only up to the page wanted; the pages still follow one order."""
+    person, actor = caseworker["person"], caseworker["actor"]
+    sibling = create_person(session, actor, forename="Ben", surname="Okafor")
+    start = utcnow() - timedelta(days=60)
+    for n in range(16):  # even days: own notes; odd days: the sibling's notes linked to this person
+        about, data = (person, {}) if n % 2 == 0 else (sibling, {"linked_person_ids": [person.id]})
+        notes.create_note(session, actor, about, {"note_type": "home_visit", "subject": f"Note {n:02d}",
+                                                  "body": "x", "occurred_at": start + timedelta(days=n), **data},
+                          complete=True)
+    notes.create_note(session, actor, sibling, {"note_type": "home_visit", "subject": "Not about Ava", "body": "x",
+                                                "occurred_at": start + timedelta(days=30)}, complete=True)
+    session.flush()
+    seen, offset, more = [], 0, True
+    while more:
+        rows, more = notes.notes_for_person(session, actor, person.id, limit=5, offset=offset, with_details=False)
+        seen += [n.subject for n in rows]
+        offset += 5
+    assert seen == [f"Note {n:02d}" for n in range(15, -1, -1)]
+    siblings, _more = notes.notes_for_person(session, actor, sibling.id, limit=3)  # the sibling's own notes
+    assert [n.subject for n in siblings] == ["Not about Ava", "Note 15", "Note 13"]
