@@ -177,7 +177,8 @@ def test_contact_to_authorised_childrens_assessment(journey: Journey, live_serve
 
     start_from_case_view(journey, s, "referral")
     do_task(journey, s, "referral-contact",
-            sample("referral-contact", person_id=None, referral_date=today, service="children"), who="practitioner")
+            sample("referral-contact", person_id=None, route_of_access=None, referral_date=today,
+                   service="children"), who="practitioner")
     do_task(journey, s, "referral-screening", sample("referral-screening", recommendation="childrens_assessment"),
             who="practitioner")
     do_task(journey, s, "referral-decision", sample("referral-decision", decision="childrens_assessment",
