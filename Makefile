@@ -29,6 +29,7 @@ run: install
 ## make test: lint with ruff, then the whole pytest suite (SQLite by default; TEST_DATABASE_URL for PostgreSQL)
 test: install-dev browser
 	$(BIN)/ruff check .
+	$(BIN)/casework returns install-dfe-validator   # the DfE CIN rules engine in its own venv (once; pandas<2)
 	$(BIN)/pytest -n 2
 
 # Browser journeys use Debian's chromium (never a downloaded browser).
