@@ -13,7 +13,11 @@ from casework.records.models_common import Attributed, Created
 
 class Case(Attributed, Base):
     __tablename__ = "case_record"
-    __table_args__ = (Index("ix_case_record_person_id_status", "person_id", "status"),)
+    __table_args__ = (
+        Index("ix_case_record_person_id_status", "person_id", "status"),
+        # caseloads (manager dashboard): open cases counted by team and worker from the index alone
+        Index("ix_case_record_status_team_worker", "status", "team_id", "worker_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(30), unique=True)  # the business key, e.g. CH-0000042
