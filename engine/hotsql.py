@@ -33,7 +33,8 @@ def _fast(conn) -> bool:
 class Hot:
     """A Core statement compiled once per (dialect, parameter keys) for the raw psycopg path.
 
-    No expanding (``IN``) parameters: the compiled text must be final.
+    No expanding (``IN``) parameters (the compiled text must be final) and no Python-side column defaults
+    (the engine tables have server defaults only): the raw path sends exactly the parameters given.
 
     ``keys``: for INSERT/UPDATE statements whose VALUES come from the parameters, the column keys that
     will be given (the compiled form lists exactly these columns)."""
