@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from engine.errors import Forbidden
 from engine.schema import process_instance
-from tests.processes.conftest import form_errors, london
+from tests.processes.conftest import bundle_for, form_errors, london
 from tests.processes.samples import sample
 
 SW, MANAGER, HEAD = "sw.ana", "tm.bea", "hos.dee"
@@ -27,6 +27,8 @@ def END_OF(y, m, d):  # noqa: N802
 
 def strategy(start, clock, when="2026-11-03", outcome="section_47"):
     j = start("child_protection", "case-3", referral_date="2026-11-02")
+    # single assessment / no conference / no plan start it (test_child_protection_handover.py), as after `casework init`
+    j.wf.publish(j.conn, bundle_for("childrens_assessment"), "configurator")
     assert j.open_tasks() == ["strategy_discussion"]
     assert j.due("strategy_discussion") == END_OF(2026, 11, 3)
     j.submit("strategy_discussion", sample("strategy-discussion", strategy_discussion_date=when,
