@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, union_all
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from casework import audit
 from casework.audit import AuditAction
@@ -173,25 +173,27 @@ def notes_for_person(session: Session, actor: Actor, person_id: int, *, note_typ
     get_visible_person(session, actor, person_id)
     limit, offset = max(1, min(limit, 100)), max(0, offset)
 
-    def newest(note: Any, *where: Any) -> Any:
+    def newest(*where: Any, linked: bool = False) -> Any:
         """Ids of the first offset + limit + 1 matching notes of one kind (own or linked), newest first."""
-        conditions = [(note.status == "complete") | (note.created_by == actor.user_id),
-                      case_link_clause(actor, note.case_id), *where]
+        conditions = [(CaseNote.status == "complete") | (CaseNote.created_by == actor.user_id),
+                      case_link_clause(actor, CaseNote.case_id), *where]
         if note_type:
-            conditions.append(note.note_type == note_type)
+            conditions.append(CaseNote.note_type == note_type)
         if significant is not None:
-            conditions.append(note.significant.is_(significant))
+            conditions.append(CaseNote.significant.is_(significant))
         if case_id:
-            conditions.append(note.case_id == case_id)
-        return (select(note.id).where(*conditions).order_by(note.occurred_at.desc(), note.id.desc())
+            conditions.append(CaseNote.case_id == case_id)
+        ids = select(CaseNote.id)
+        if linked:
+            ids = ids.join(NotePerson, NotePerson.note_id == CaseNote.id)
+        return (ids.where(*conditions).order_by(CaseNote.occurred_at.desc(), CaseNote.id.desc())
                 .limit(offset + limit + 1).subquery())
 
     # own notes and linked notes, each read newest first from its index up to the page wanted; a single
     # "person_id = x OR id IN (linked)" read the whole table, and a plain union read every note of the person
-    own, linked = aliased(CaseNote), aliased(CaseNote)
-    first_own = newest(own, own.person_id == person_id)
-    first_linked = newest(linked, linked.id.in_(select(NotePerson.note_id)
-                                                .where(NotePerson.person_id == person_id)))
+    # (no aliased() entities: adapting their columns cost more CPU than the query itself)
+    first_own = newest(CaseNote.person_id == person_id)
+    first_linked = newest(NotePerson.person_id == person_id, linked=True)
     about = union_all(select(first_own.c.id), select(first_linked.c.id))
     stmt = (select(CaseNote).where(CaseNote.id.in_(about))
             .order_by(CaseNote.occurred_at.desc(), CaseNote.id.desc()).limit(limit + 1).offset(offset))
