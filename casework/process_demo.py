@@ -6,11 +6,13 @@ approvals and case views all have something to show. Completions go through the 
 workspace does: the form is validated, the engine gets only the form's routing fields.
 
 Children's cases follow whole stories (CHILD_STORIES: referral, assessment, child protection on the same case,
-with the answers a social worker would give), so the demo's Children in Need census for the collection year of
-the sample dates (2026-27, `casework returns cin --year 2027`) is complete and passes the DfE's rules with no
-issue: each demo child has a UPN, ethnicity and disability recorded, every assessment is authorised (an
-unauthorised one is DfE query 8670Q at the year's reference date) and every section 47 reaches its conference
-(8675Q). Contacts still in progress are adults' referrals, outside the census.
+with the answers a social worker would give; a process that an earlier one starts through connector
+casework.start_process, e.g. the assessment a strategy discussion decides on, is driven, never started by
+hand), so the demo's Children in Need census for the collection year of the sample dates (2026-27,
+`casework returns cin --year 2027`) is complete and passes the DfE's rules with no issue: each demo child has
+a UPN, ethnicity and disability recorded, every assessment is authorised (an unauthorised one is DfE query
+8670Q at the year's reference date) and every section 47 reaches its conference (8675Q). Contacts still in
+progress are adults' referrals, outside the census.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class DemoJourney:
     # form -> overrides of the examples; a list gives the overrides of each completion of that form in turn
     answers: dict[str, Any] = field(default_factory=dict)
     until: str | None = None  # instead of counting steps: complete tasks until this task has been completed
+    started_by_model: bool = False  # an earlier process of the story starts it (casework.start_process): drive that one
 
 
 ADULT_CONTACT = {"service": "adults", "referral_source": None, "primary_need": None,
@@ -62,7 +65,7 @@ JOURNEYS = (
     # contacts still being handled: adults (a child's undecided contact would be an incomplete census episode)
     DemoJourney("referral", "adults", (0, 1, 2), answers={"referral-contact": ADULT_CONTACT}),
     DemoJourney("care_and_support_plan", "adults", (0, 1, 2, 3),
-                start_data=lambda case: {"referral_date": case.opened_on.isoformat()}),
+                start_data=lambda case: {"referral_date": case.opened_on.isoformat(), "person_id": case.person_id}),
     DemoJourney("payment_authorisation", "adults", (0, 1, 2),
                 start_data=lambda case: {"person_id": case.person_id},
                 answers={"payment-request": {"provider_id": "SUP-10231"}}),
@@ -86,11 +89,13 @@ def _referral(until: str, decision: str, team: str) -> DemoJourney:
         "referral-decision": {"decision": decision, "allocated_team": team}})
 
 
-def _assessment(outcome: str, returned: int = 0) -> DemoJourney:
-    """Allocated, child seen, completed and authorised (after being returned `returned` times)."""
+def _assessment(outcome: str, returned: int = 0, *, started_by_model: bool = False) -> DemoJourney:
+    """Allocated, child seen, completed and authorised (after being returned `returned` times). Started by hand
+    (from the case view) unless `started_by_model`: then the instance an earlier step started is driven."""
     authorise = {"authorisation": "authorise", "outcome": outcome}
     return DemoJourney("childrens_assessment", "children", (MAX_STEPS,), start_data=_child_start,
-                       answers={**ALLOCATE, "assessment-authorisation": [RETURNED] * returned + [authorise]})
+                       answers={**ALLOCATE, "assessment-authorisation": [RETURNED] * returned + [authorise]},
+                       started_by_model=started_by_model)
 
 
 def _protection(until: str, **answers: dict[str, Any]) -> DemoJourney:
@@ -109,10 +114,11 @@ CHILD_STORIES: tuple[tuple[DemoJourney, ...], ...] = (
     (_referral("referral_decision", "strategy_discussion", "cp-east"),
      _protection("record_icpc", **{"icpc-outcome": {**CP_LEAD["icpc-outcome"], "category_of_abuse": "neglect"}}),
      _assessment("section_47", returned=1)),
-    # strategy discussion decides a single assessment is enough; assessment returned twice -> CIN plan
+    # strategy discussion decides a single assessment is enough (child protection starts it for the case);
+    # assessment returned twice -> CIN plan
     (_referral("referral_decision", "strategy_discussion", "cp-east"),
      _protection("strategy_discussion", **{"strategy-discussion": {"strategy_outcome": "single_assessment"}}),
-     _assessment("cin_plan", returned=2)),
+     _assessment("cin_plan", returned=2, started_by_model=True)),
 )
 
 # 8 digits after the LA number: establishment 4, year 2, serial 3 (with the LA's 3 digits: UPN characters 2-13)
@@ -162,6 +168,9 @@ def drive(session: Session, case: Case, journey: DemoJourney, steps: int, *, for
         instance_id = conn.execute(select(process_instance.c.id).where(
             process_instance.c.business_key == case.reference, process_instance.c.process_key == journey.process_key,
             process_instance.c.status == "running").order_by(process_instance.c.id).limit(1)).scalar_one_or_none()
+        if instance_id is None and journey.started_by_model:
+            raise RuntimeError(f"Demo story: {journey.process_key} should have been started for {case.reference} "
+                               "by the process before it (casework.start_process); check the model")
         if instance_id is None:
             instance_id = engine.start(conn, journey.process_key, business_key=case.reference,
                                        data=journey.start_data(case), actor=users["practitioner"]).instance_id
