@@ -79,7 +79,7 @@ def person(person_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
     # the record first, and held: the summary's query then fills its alerts and addresses (no second load)
     record = get_visible_person(session, actor, person_id)
-    summary = person_summary(session, actor, person_id, chronology_limit=1, audited=False)  # audited below
+    summary = person_summary(session, actor, person_id, chronology_limit=0, audited=False)  # audited below
     kind = request.args.get("kind") or ""
     kinds = [kind] if kind in codes.CHRONOLOGY_KINDS else None
     # chronology and notes are paged: a long-open case has thousands of entries
@@ -100,7 +100,8 @@ def person(person_id: int):  # type: ignore[no-untyped-def]
         current = current_steps[instance_id]
         steps.setdefault(case_id, []).append({"instance_id": instance_id, "process_key": process_key,
                                               "work_items": current["work_items"], "timers": current["timers"]})
-    relationships, members = relationships_of(session, actor, record), household(session, actor, record)
+    relationships = relationships_of(session, actor, record)
+    members = household(session, actor, record, relationships=relationships)
     # one view event for the whole page, written last (the chain head stays locked only until the commit)
     audit.record(session, actor, AuditAction.VIEW, record_type="person_summary", record_id=person_id,
                  person_id=person_id, fields=PAGE_FIELDS)

@@ -89,8 +89,11 @@ def relationships_of(session: Session, actor: Actor, person: Person, *, current_
     return out
 
 
-def household(session: Session, actor: Actor, person: Person) -> list[dict[str, Any]]:
-    """People living with this person: same current address, or a current same-household relationship."""
+def household(session: Session, actor: Actor, person: Person, *,
+              relationships: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """People living with this person: same current address, or a current same-household relationship.
+    ``relationships``: this person's relationships_of() rows when the caller has them already (the current
+    ones are picked from them instead of asking again)."""
     members: dict[int, dict[str, Any]] = {}
     current = person.current_address
     if current is not None and current.postcode:
@@ -99,7 +102,13 @@ def household(session: Session, actor: Actor, person: Person) -> list[dict[str, 
             PersonAddress.line1 == current.line1, Person.id != person.id, visible_people_clause(actor))
         for other in session.scalars(stmt):
             members[other.id] = {"person": other, "reason": "Same address", "other_is": None}
-    for row in relationships_of(session, actor, person, current_only=True):
+    if relationships is None:
+        current_rows = relationships_of(session, actor, person, current_only=True)
+    else:
+        today = date.today()
+        current_rows = [row for row in relationships
+                        if row["relationship"].end_date is None or row["relationship"].end_date >= today]
+    for row in current_rows:
         if row["relationship"].same_household or row["other_is"] == "household_member" or row["person"].id in members:
             entry = members.setdefault(row["person"].id, {"person": row["person"], "reason": "Relationship"})
             entry["other_is"] = row["other_is"]

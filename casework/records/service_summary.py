@@ -53,18 +53,21 @@ def person_summary(session: Session, actor: Actor, person_id: int, *, chronology
                   .outerjoin(Team, Team.id == Case.team_id).outerjoin(User, User.id == Case.worker_id)
                   .where(Case.person_id == person_id, visible_cases_clause(actor))
                   .order_by(Case.status.desc(), Case.opened_on.desc()))
-    latest = (select(ChronologyEntry.id, ChronologyEntry.occurred_at, ChronologyEntry.kind, ChronologyEntry.source,
-                     ChronologyEntry.title, ChronologyEntry.case_id)
-              .where(ChronologyEntry.person_id == person_id, case_link_clause(actor, ChronologyEntry.case_id))
-              .order_by(ChronologyEntry.occurred_at.desc(), ChronologyEntry.id.desc()).limit(chronology_limit))
+    # chronology_limit=0: a page that shows the chronology itself (paged) and not the summary's
+    latest = None if chronology_limit <= 0 else (
+        select(ChronologyEntry.id, ChronologyEntry.occurred_at, ChronologyEntry.kind, ChronologyEntry.source,
+               ChronologyEntry.title, ChronologyEntry.case_id)
+        .where(ChronologyEntry.person_id == person_id, case_link_clause(actor, ChronologyEntry.case_id))
+        .order_by(ChronologyEntry.occurred_at.desc(), ChronologyEntry.id.desc()).limit(chronology_limit))
     if BUILD_JSON_IN_POSTGRES and session.get_bind().dialect.name == "postgresql":
         cases, chronology = _cases_and_chronology_pg(session, cases_stmt, latest)  # one more round trip
     else:
         cases = [{"id": c.id, "reference": c.reference, "service_area": c.service_area, "status": c.status,
                   "opened_on": _iso(c.opened_on), "closed_on": _iso(c.closed_on), "team": c.team,
                   "worker": c.worker, "version": c.version} for c in session.execute(cases_stmt)]
-        chronology = [{"id": e.id, "occurred_at": e.occurred_at.isoformat(), "kind": e.kind, "source": e.source,
-                       "title": e.title, "case_id": e.case_id} for e in session.execute(latest)]
+        chronology = [] if latest is None else [
+            {"id": e.id, "occurred_at": e.occurred_at.isoformat(), "kind": e.kind, "source": e.source,
+             "title": e.title, "case_id": e.case_id} for e in session.execute(latest)]
     return {
         "person": {
             "id": person.id, "local_id": person.local_id, "display_name": person.display_name,
@@ -90,6 +93,8 @@ def _cases_and_chronology_pg(session: Session, cases_stmt: Any, latest: Any
     cases_json = select(func.coalesce(func.json_agg(aggregate_order_by(case_obj, c.c.status.desc(),
                                                                        c.c.opened_on.desc())),
                                       text("'[]'::json"))).scalar_subquery()
+    if latest is None:
+        return session.execute(select(cases_json)).scalar_one() or [], []
     e = latest.subquery()
     entry_obj = func.json_build_object(
         "id", e.c.id, "occurred_at", func.to_char(func.timezone("UTC", e.c.occurred_at),
