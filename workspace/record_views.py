@@ -122,7 +122,9 @@ def case(reference: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("workspace.person", person_id=found.person_id, _anchor=f"case-{found.id}"))
 
 
-def _visible_instance(instance_id: int) -> tuple[Case, dict]:
+def _visible_instance(instance_id: int, *, xml: bool = False) -> tuple[Case, dict]:
+    """The instance's case (404 unless visible) and its row; ``xml``: with the definition's BPMN files (only
+    the diagram endpoint needs them: the page itself stays small)."""
     session = db_session()
     link = session.scalars(select(CaseProcess).where(CaseProcess.instance_id == instance_id)).first()
     if link is None:
@@ -130,7 +132,8 @@ def _visible_instance(instance_id: int) -> tuple[Case, dict]:
     found = get_visible_case(session, current_actor(), link.case_id)
     row = services.conn().execute(
         select(process_instance.c.id, process_instance.c.process_key, process_instance.c.status,
-               process_definition.c.name, process_definition.c.bpmn_xml, process_definition.c.version)
+               process_definition.c.name, process_definition.c.version,
+               *([process_definition.c.bpmn_xml] if xml else []))
         .join(process_definition, process_definition.c.id == process_instance.c.definition_id)
         .where(process_instance.c.id == instance_id)).mappings().first()
     if row is None:
@@ -164,7 +167,7 @@ def process(instance_id: int):  # type: ignore[no-untyped-def]
 @blueprint.get("/processes/<int:instance_id>/diagram.json")
 @requires(Permission.RECORDS_VIEW)
 def process_diagram(instance_id: int):  # type: ignore[no-untyped-def]
-    _found, row = _visible_instance(instance_id)
+    _found, row = _visible_instance(instance_id, xml=True)
     done, now = _progress(instance_id)
     files = json.loads(row["bpmn_xml"])
     xml = next(iter(files.values())) if isinstance(files, dict) and files else ""
