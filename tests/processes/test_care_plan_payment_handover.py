@@ -217,3 +217,20 @@ def test_a_service_needs_its_cost_and_a_cost_needs_its_service(answers, missing)
 def test_the_services_form_without_service_or_cost_is_valid():
     assert form_errors("arrange-services", sample("arrange-services")) == {}
     assert form_errors("arrange-services", sample("arrange-services", **HOME_CARE)) == {}
+
+
+def test_a_plan_the_referral_started_passes_the_person_as_the_number_finance_needs(start, publish, person,
+                                                                                  finance_session):
+    """The referral's contact form records the person's id as text ("123"); finance.request_agreement wants the
+    number, so the payment request of a referral-started plan is recorded without an incident."""
+    publish("payment_authorisation")
+    j = start("care_and_support_plan", KEY, referral_date="2026-11-02", person_id=str(person.id))
+    j.submit("needs_assessment", sample("care-act-needs-assessment"), SW)
+    j.submit("draft_care_plan", sample("care-and-support-plan"), SW)
+    j.submit("sign_off_care_plan", sample("care-plan-sign-off"), TM)
+    j.submit("arrange_services", sample("arrange-services", **HOME_CARE), SW)
+    p = payment_journey(j)
+    assert p.data()["person_id"] == person.id
+    p.submit("prepare_payment_request", {**prefill_answers(p), "justification": "Personal care."}, SW)
+    agreement = finance_session.scalars(select(Agreement).where(Agreement.process_instance_id == p.id)).one()
+    assert agreement.person_id == person.id and agreement.status == "requested"
