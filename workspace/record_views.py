@@ -85,7 +85,7 @@ def person(person_id: int):  # type: ignore[no-untyped-def]
     # chronology and notes are paged: a long-open case has thousands of entries
     chronology_page, notes_page = _page_number("chronology_page"), _page_number("notes_page")
     entries = chronology(session, actor, person_id, kinds=kinds, limit=CHRONOLOGY_PER_PAGE + 1,
-                         offset=(chronology_page - 1) * CHRONOLOGY_PER_PAGE)
+                         offset=(chronology_page - 1) * CHRONOLOGY_PER_PAGE, with_detail=False)
     entries, more_entries = entries[:CHRONOLOGY_PER_PAGE], len(entries) > CHRONOLOGY_PER_PAGE
     notes, more_notes = notes_for_person(session, actor, person_id, limit=NOTES_PER_PAGE,
                                          offset=(notes_page - 1) * NOTES_PER_PAGE, with_details=False)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from casework import audit
 from casework.audit import AuditAction
@@ -89,10 +89,11 @@ def add_manual_entry(session: Session, actor: Actor, person: Person, *, kind: st
 
 def chronology(session: Session, actor: Actor, person_id: int, *, kinds: list[str] | None = None,
                sources: list[str] | None = None, date_from: date | None = None, date_to: date | None = None,
-               limit: int = MAX_ENTRIES, offset: int = 0, audit_action: AuditAction | None = None
-               ) -> list[ChronologyEntry]:
+               limit: int = MAX_ENTRIES, offset: int = 0, audit_action: AuditAction | None = None,
+               with_detail: bool = True) -> list[ChronologyEntry]:
     """Entries for a person the actor may see, newest first, filtered by kind/source/date range; entries of
-    cases the actor may not see are left out. audit_action (VIEW or EXPORT) writes one audit event."""
+    cases the actor may not see are left out. audit_action (VIEW or EXPORT) writes one audit event.
+    with_detail=False leaves ``detail`` (e.g. a step's full answers) unread until asked for (a list of titles)."""
     get_visible_person(session, actor, person_id)
     for kind in kinds or []:
         codes.check_code(codes.CHRONOLOGY_KINDS, kind, "kind")
@@ -109,6 +110,8 @@ def chronology(session: Session, actor: Actor, person_id: int, *, kinds: list[st
     if date_to:
         stmt = stmt.where(ChronologyEntry.occurred_at <= datetime.combine(date_to, time.max, tzinfo=utcnow().tzinfo))
     stmt = stmt.order_by(ChronologyEntry.occurred_at.desc(), ChronologyEntry.id.desc())
+    if not with_detail:
+        stmt = stmt.options(defer(ChronologyEntry.detail))
     rows = list(session.scalars(stmt.limit(max(1, min(limit, MAX_ENTRIES))).offset(max(0, offset))))
     if audit_action is not None:
         audit.record(session, actor, audit_action, record_type="chronology", record_id=person_id,

@@ -210,3 +210,21 @@ def test_note_pages_interleave_own_and_linked_notes_newest_first(session, casewo
     assert seen == [f"Note {n:02d}" for n in range(15, -1, -1)]
     siblings, _more = notes.notes_for_person(session, actor, sibling.id, limit=3)  # the sibling's own notes
     assert [n.subject for n in siblings] == ["Not about Ava", "Note 15", "Note 13"]
+
+
+def test_case_view_chronology_leaves_the_details_unread(session, caseworker):
+    """A step's answers can be long; the case view lists titles, so their detail is not fetched."""
+    from sqlalchemy import inspect
+
+    from casework.records.service_chronology import chronology
+
+    person, actor, case = caseworker["person"], caseworker["actor"], caseworker["case"]
+    session.add(ChronologyEntry(person_id=person.id, case_id=case.id, source="workflow", kind="workflow",
+                                title="Record the contact: answers recorded", detail="Reason: " + "x" * 5000,
+                                occurred_at=utcnow()))
+    session.flush()
+    session.expunge_all()
+    titles = chronology(session, actor, person.id, limit=5, with_detail=False)
+    assert "detail" in inspect(titles[0]).unloaded
+    full = chronology(session, actor, person.id, limit=5)
+    assert any(e.detail and e.detail.startswith("Reason: ") for e in full)
