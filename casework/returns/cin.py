@@ -282,6 +282,7 @@ class _Builder:
         for f in by_key["child_protection"]:
             if f.get("end_reason") == "step_down_cin" and as_date(f.get("plan_end_date")):
                 starts.append(as_date(f.get("plan_end_date")))
+            starts.extend(self._cin_plan_after_no_plan(f))
         cp_starts = sorted(d for d in (as_date(f.get("icpc_date")) for f in by_key["child_protection"]
                                         if f.get("icpc_outcome") == "plan") if d is not None)
         for start in sorted(d for d in starts if d is not None):
@@ -295,6 +296,20 @@ class _Builder:
             _sub(box, "CINPlanStartDate", start.isoformat())
             if end is not None and end <= self.end:
                 _sub(box, "CINPlanEndDate", end.isoformat())
+
+    @staticmethod
+    def _cin_plan_after_no_plan(f: InstanceFacts) -> list[date]:
+        """child_protection.bpmn ("Route: no plan"): a child whose authorised assessment led to the enquiry goes on
+        to a child in need plan when a manager confirms no conference is needed, or the conference makes no plan
+        (a child not yet assessed gets an assessment instead). The plan starts on that confirmation or conference."""
+        if not f.start_data.get("assessment_outcome"):
+            return []
+        if f.get("icpc_outcome") == "no_plan" and as_date(f.get("icpc_date")):
+            return [as_date(f.get("icpc_date"))]
+        if f.get("enquiry_outcome") == "no_icpc":
+            agreed = [t for t in f.completed("confirm_no_conference") if t.values.get("confirm") == "agree"]
+            return [london_date(agreed[-1].at)] if agreed else []
+        return []
 
     def section47(self, parent, p, cid, facts: list[InstanceFacts]) -> None:
         for f in facts:

@@ -150,3 +150,29 @@ def test_full_answers_child_has_no_issue_with_the_real_dfe_rules(session, connec
     assert ret.issues == []
     assert [(i.field, i.code, i.message) for i in run_dfe_validator(ret.xml, 2027, dfe_python,
                                                                      ret.child_people)] == []
+
+
+def test_child_already_assessed_goes_to_a_cin_plan_when_no_conference_is_needed(session, connection, start):
+    """Child protection started by an authorised assessment's section 47 outcome: a manager agreeing that no
+    conference is needed puts the child on a child in need plan (child_protection.bpmn, "Route: no plan"), which
+    the census reports from that day; without the assessment in the start data the child is assessed instead."""
+    from tests.processes.conftest import bundle_for
+    from tests.processes.samples import sample
+    from tests.returns.helpers import MANAGER, SW, submit
+
+    assessed, not_assessed = make_child(session, 1), make_child(session, 2)
+    make_case(session, assessed, "CH-0000001")
+    make_case(session, not_assessed, "CH-0000002")
+    for reference, start_data in (("CH-0000001", {"assessment_outcome": "section_47"}), ("CH-0000002", {})):
+        c = start("child_protection", reference, referral_date="2026-11-02", **start_data)
+        c.wf.publish(c.conn, bundle_for("childrens_assessment"), "configurator")  # what a no-plan ending starts
+        submit(c, "strategy_discussion", sample("strategy-discussion"), SW, True)
+        submit(c, "section_47_enquiry", sample("section-47-enquiry", enquiry_outcome="no_icpc"), SW, True)
+        c.clock.set(c.clock.value.replace(day=12))
+        submit(c, "confirm_no_conference", sample("no-conference-confirmation"), MANAGER, True)
+    ret = _build(connection)
+    root = etree.fromstring(ret.xml)
+    by_id = {text(c, "ChildIdentifiers/LAchildID"): c for c in root.iterfind("Children/Child")}
+    plan = by_id["CW00001"].find("CINdetails/CINPlanDates")
+    assert plan is not None and text(plan, "CINPlanStartDate") == "2026-11-12"
+    assert by_id["CW00002"].find("CINdetails/CINPlanDates") is None
