@@ -82,6 +82,16 @@ def _pending(session: Session, *, take: bool) -> Any:
     return store.pop(root, None) if take else store.setdefault(root, [])
 
 
+def running_instance(conn: Any, business_key: str, process_key: str) -> int | None:
+    """The id of an unfinished (running, failed or suspended) instance of `process_key` for this case."""
+    from engine.schema import process_instance
+
+    return conn.execute(select(process_instance.c.id).where(
+        process_instance.c.business_key == business_key, process_instance.c.process_key == process_key,
+        process_instance.c.status.in_(ACTIVE_STATUSES)).order_by(process_instance.c.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
 def start_requested_processes(engine: Any, event: dict[str, Any]) -> list[int]:
     """Engine event listener: start the processes `casework.start_process` asked for in this operation, for
     the business key of the instance whose events are being written. Returns the new instance ids."""
@@ -108,9 +118,7 @@ def start_requested_processes(engine: Any, event: dict[str, Any]) -> list[int]:
             log.warning("not starting %s from instance %s (business key %r): a process starts another for "
                         "its own case only", key, event["instance_id"], business_key)
             continue
-        running = conn.execute(select(process_instance.c.id).where(
-            process_instance.c.business_key == business_key, process_instance.c.process_key == key,
-            process_instance.c.status.in_(ACTIVE_STATUSES)).limit(1)).scalar_one_or_none()
+        running = running_instance(conn, business_key, key)
         if running is not None:
             log.info("%s is already running for %s (instance %s): not started again", key, business_key, running)
             continue

@@ -189,6 +189,7 @@ def startable_processes() -> list[tuple[str, str]]:
 def start_process(reference: str):  # type: ignore[no-untyped-def]
     from flask import flash
 
+    from casework.processes import running_instance
     from casework.records.service_case import attach_process
 
     actor = current_actor()
@@ -201,6 +202,11 @@ def start_process(reference: str):  # type: ignore[no-untyped-def]
         raise Invalid("Choose a process to start", details={"process_key": "Choose a process to start"})
     if found.status != "open":
         raise Invalid("This case is closed", details={"process_key": "Reopen the case before starting work"})
+    running = running_instance(services.conn(), found.reference, key)
+    if running is not None and request.form.get("start_another") != "yes":
+        # a second one is sometimes right (two services to pay for), never by accident: ask first
+        return render_template("workspace/start_another.html", title=f"{names[key]} is already running",
+                               case=found, process_key=key, process_name=names[key], running=running), 409
     result = services.engine().start(services.conn(), key, business_key=found.reference,
                                      data={"person_id": found.person_id, "referral_date": date.today().isoformat()},
                                      actor=actor.username)

@@ -139,7 +139,16 @@ def test_start_a_process_from_the_case_view(client, session, connection, wf):
     doc = page(client.get(f"/people/{person.id}"))
     select_box = doc.select_one(f"#process_key-{case.id}")
     assert [o["value"] for o in select_box.select("option")] == ["", "ws_contact"]
+    # one is already running for this case: asked first, nothing started
     response = client.post(f"/cases/{case.reference}/start", data={"csrf_token": token, "process_key": "ws_contact"})
+    assert response.status_code == 409
+    confirm = page(response)
+    assert "already running for this case" in confirm.select_one("h1").get_text()
+    assert confirm.select_one("input[name=start_another]")["value"] == "yes"
+    assert confirm.select_one(f'a[href="/processes/{_i}"]') is not None
+    assert len(session.scalars(select(CaseProcess).where(CaseProcess.case_id == case.id)).all()) == 1
+    response = client.post(f"/cases/{case.reference}/start", data={"csrf_token": token, "process_key": "ws_contact",
+                                                                    "start_another": "yes"})
     assert response.status_code == 302 and response.headers["Location"].startswith("/tasks/")
     links = session.scalars(select(CaseProcess).where(CaseProcess.case_id == case.id)).all()
     assert len(links) == 2
