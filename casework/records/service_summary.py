@@ -42,9 +42,6 @@ def person_summary(session: Session, actor: Actor, person_id: int, *, chronology
                              .options(joinedload(Person.alerts), joinedload(Person.addresses))).unique().first()
     if person is None or not can_view_person(actor, person, session):
         raise NotFound("No such person")
-    if audited:
-        audit.record(session, actor, AuditAction.VIEW, record_type="person_summary", record_id=person.id,
-                     person_id=person.id, fields=SUMMARY_FIELDS)
     alerts = person.active_alerts
     current = person.current_address
     address = None if current is None else (current.line1, current.line2, current.town, current.postcode)
@@ -68,6 +65,9 @@ def person_summary(session: Session, actor: Actor, person_id: int, *, chronology
         chronology = [] if latest is None else [
             {"id": e.id, "occurred_at": e.occurred_at.isoformat(), "kind": e.kind, "source": e.source,
              "title": e.title, "case_id": e.case_id} for e in session.execute(latest)]
+    if audited:  # last: on PostgreSQL the audit append locks the chain head until commit, so read first
+        audit.record(session, actor, AuditAction.VIEW, record_type="person_summary", record_id=person.id,
+                     person_id=person.id, fields=SUMMARY_FIELDS)
     return {
         "person": {
             "id": person.id, "local_id": person.local_id, "display_name": person.display_name,
