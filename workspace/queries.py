@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from math import ceil
@@ -187,15 +188,27 @@ def my_work(conn: Connection, username: str, filters: Filters, *, now: datetime,
                     cache_key=(str(conn.engine.url), "my", username))
 
 
+def open_to(username: str | None) -> Any:
+    """Items this user may take: no candidate list (anyone with the role and team), or one naming them. The
+    engine refuses a claim by anyone else; the lists must not offer it. candidates holds a sorted JSON list."""
+    if username is None:
+        return work_item.c.candidates.is_(None)
+    quoted = json.dumps(username).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(work_item.c.candidates.is_(None), work_item.c.candidates.like(f"%{quoted}%", escape="\\"))
+
+
 def team_queue(conn: Connection, team_codes: list[str], filters: Filters, *, now: datetime,
-               calendar: WorkingDayCalendar, include_assigned: bool = False) -> Page:
+               calendar: WorkingDayCalendar, include_assigned: bool = False, username: str | None = None
+               ) -> Page:
+    """Unassigned work of the teams that ``username`` may take (a manager's ``include_assigned`` view lists
+    everything, to assign it)."""
     if not team_codes:
         return Page(items=[], total=0, page=1)
     where = [work_item.c.team.in_(team_codes)]
     if not include_assigned:
-        where.append(work_item.c.assignee.is_(None))
+        where += [work_item.c.assignee.is_(None), open_to(username)]
     return _listing(conn, where, filters, now, calendar, teams=team_codes,
-                    cache_key=(str(conn.engine.url), "team", tuple(team_codes), include_assigned))
+                    cache_key=(str(conn.engine.url), "team", tuple(team_codes), include_assigned, username))
 
 
 def _approval_where(username: str, roles: list[str], team_codes: list[str]) -> list:
@@ -205,7 +218,7 @@ def _approval_where(username: str, roles: list[str], team_codes: list[str]) -> l
     in_scope = or_(work_item.c.team.is_(None), work_item.c.team.in_(team_codes)) if team_codes else \
         work_item.c.team.is_(None)
     return [work_item.c.role.in_(approver_roles), in_scope,
-            or_(work_item.c.assignee.is_(None), work_item.c.assignee == username)]
+            or_(and_(work_item.c.assignee.is_(None), open_to(username)), work_item.c.assignee == username)]
 
 
 def approvals(conn: Connection, username: str, roles: list[str], team_codes: list[str], filters: Filters, *,
@@ -230,10 +243,12 @@ def count_my_work(conn: Connection, username: str, *, cap: int | None = None) ->
     return _count(conn, [work_item.c.assignee == username], cap)
 
 
-def count_team_queue(conn: Connection, team_codes: list[str], *, cap: int | None = None) -> int:
+def count_team_queue(conn: Connection, team_codes: list[str], *, cap: int | None = None,
+                     username: str | None = None) -> int:
     if not team_codes:
         return 0
-    return _count(conn, [work_item.c.team.in_(team_codes), work_item.c.assignee.is_(None)], cap)
+    return _count(conn, [work_item.c.team.in_(team_codes), work_item.c.assignee.is_(None), open_to(username)],
+                  cap)
 
 
 def count_approvals(conn: Connection, username: str, roles: list[str], team_codes: list[str], *,

@@ -32,7 +32,7 @@ def _count_my_work(actor: Actor) -> str:
 
 def _count_team(actor: Actor) -> str:
     return _nav_count("team", lambda cap: queries.count_team_queue(services.conn(), services.team_codes(actor),
-                                                                   cap=cap))
+                                                                   cap=cap, username=actor.username))
 
 
 def _count_approvals(actor: Actor) -> str:
@@ -86,7 +86,7 @@ def team_queue():  # type: ignore[no-untyped-def]
     show_assigned = bool(managed) and request.args.get("show") == "all"
     codes = managed if show_assigned else services.team_codes(actor)
     page = queries.team_queue(services.conn(), codes, filters, now=services.now(), calendar=services.calendar(),
-                              include_assigned=show_assigned)
+                              include_assigned=show_assigned, username=actor.username)
     members = services.team_members(managed) if managed else []
     return _list_page("workspace/team_queue.html", "Team queue", page, filters, managed=managed,
                       members=members, show_assigned=show_assigned, teams=services.team_codes(actor))

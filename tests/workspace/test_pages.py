@@ -87,6 +87,28 @@ def test_team_queue_and_claim(client, session, connection, wf):
     assert "CASE-9" in page(client.get("/")).select_one("tbody").get_text()
 
 
+def test_team_queue_offers_work_with_candidates_only_to_them(client, session, connection, wf):
+    """A model's candidateUsers limits who may take an item (the engine refuses anyone else): the team queue
+    and its count leave it out for the others, a LIKE wildcard in a username matches nothing extra."""
+    team = create_team(session, code="cin-east")
+    pat = create_user(session, username="pat", teams=[team])
+    p_t = create_user(session, username="p_t", teams=[team])
+    only_pat = start_contact(wf, connection, case="CASE-1", team="cin-east")
+    start_contact(wf, connection, case="CASE-2", team="cin-east")
+    connection.execute(update(work_item).where(work_item.c.id == only_pat).values(candidates='["pat"]'))
+    sign_in(client, p_t)
+    response = client.get("/team")
+    assert [r.get_text() for r in page(response).select("tbody tr") if "CASE-1" in r.get_text()] == []
+    assert "CASE-2" in page(response).select_one("tbody").get_text()
+    assert page(response).select_one('a[href="/team"]').get_text(" ", strip=True) == "Team queue (1)"
+    token = sign_in(client, p_t)
+    assert client.post("/team/claim", data={"csrf_token": token, "item": str(only_pat)}).status_code == 403
+    sign_in(client, pat)
+    response = client.get("/team")
+    assert "CASE-1" in page(response).select_one("tbody").get_text()
+    assert page(response).select_one('a[href="/team"]').get_text(" ", strip=True) == "Team queue (2)"
+
+
 def test_claiming_another_teams_work_is_forbidden(client, session, connection, wf):
     user = create_user(session, username="pat", teams=[create_team(session)])
     token = sign_in(client, user)
