@@ -1,7 +1,9 @@
 """Practitioner and manager workspace (GOV.UK Design System, server-rendered)."""
 
 from workspace import (  # noqa: F401  (register their routes on the blueprint)
+    break_glass_views,
     dashboard,
+    people_new_views,
     record_views,
     returns_views,
     task_views,
