@@ -15,10 +15,13 @@ from casework.auth.access import requires
 from casework.auth.permissions import Permission
 from casework.errors import Invalid, NotFound
 from casework.records import codes
-from casework.records.access import get_visible_person, visible_cases_clause
+from casework.records.access import can_edit_person, get_visible_person, visible_cases_clause
 from casework.records.models_case import Case, CaseProcess
+from casework.records.models_document import DocumentVersion
+from casework.records.models_note import NoteCorrection
 from casework.records.service_case import case_by_reference, get_visible_case
 from casework.records.service_chronology import chronology
+from casework.records.service_document import documents_for_person
 from casework.records.service_note import notes_for_person
 from casework.records.service_person import search_people
 from casework.records.service_relationship import household, relationships_of
@@ -27,12 +30,14 @@ from casework.web.context import current_actor, db_session
 from casework.web.navigation import NavEntry, register_nav
 from engine.schema import history_event, process_definition, process_instance
 from workspace import queries, services
+from workspace.case_record_views import user_names
 from workspace.views import blueprint
 
 register_nav(NavEntry("Find a person", "workspace.people", Permission.RECORDS_VIEW, order=30))
 DONE_EVENTS = ("task_completed", "step_completed")
 # What the person page shows, by field name (audited as one view of the person)
-PAGE_FIELDS = (*SUMMARY_FIELDS, "upn", "relationships", "household", "notes", "process_steps")
+PAGE_FIELDS = (*SUMMARY_FIELDS, "upn", "relationships", "household", "notes", "note_corrections", "documents",
+               "process_steps")
 CHRONOLOGY_PER_PAGE = 50
 NOTES_PER_PAGE = 10
 
@@ -102,6 +107,22 @@ def person(person_id: int):  # type: ignore[no-untyped-def]
                                               "work_items": current["work_items"], "timers": current["timers"]})
     relationships = relationships_of(session, actor, record)
     members = household(session, actor, record, relationships=relationships)
+    # corrections of the notes on this page and the current version of each document: one query each
+    corrections: dict[int, list[NoteCorrection]] = {}
+    if notes:
+        for c in session.scalars(select(NoteCorrection).where(NoteCorrection.note_id.in_([n.id for n in notes]))
+                                 .order_by(NoteCorrection.id)):
+            corrections.setdefault(c.note_id, []).append(c)
+    documents = documents_for_person(session, actor, record)
+    current_versions: dict[int, DocumentVersion] = {}
+    if documents:
+        current = {d.id: d.current_version for d in documents}
+        for v in session.scalars(select(DocumentVersion).where(DocumentVersion.document_id.in_(list(current)))):
+            if v.version_no == current[v.document_id]:
+                current_versions[v.document_id] = v
+    names = user_names({n.created_by for n in notes} | {n.completed_by for n in notes}
+                       | {c.created_by for cs in corrections.values() for c in cs}
+                       | {v.created_by for v in current_versions.values()})
     # one view event for the whole page, written last (the chain head stays locked only until the commit)
     audit.record(session, actor, AuditAction.VIEW, record_type="person_summary", record_id=person_id,
                  person_id=person_id, fields=PAGE_FIELDS)
@@ -111,7 +132,9 @@ def person(person_id: int):  # type: ignore[no-untyped-def]
         relationships=relationships, household=members,
         entries=entries, kind=kind, kinds=codes.CHRONOLOGY_KINDS, notes=notes, more_notes=more_notes,
         chronology_page=chronology_page, more_entries=more_entries, notes_page=notes_page,
-        steps=steps, relationship_labels=codes.RELATIONSHIP_TYPES,
+        steps=steps, relationship_labels=codes.RELATIONSHIP_TYPES, corrections=corrections, documents=documents,
+        current_versions=current_versions, names=names, note_types=codes.NOTE_TYPES,
+        can_write=can_edit_person(actor, record),
         processes=startable_processes() if actor.can(Permission.RECORDS_EDIT) and actor.can(Permission.WORK) else [])
 
 
