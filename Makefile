@@ -30,6 +30,7 @@ run: install
 test: install-dev browser
 	$(BIN)/ruff check .
 	$(BIN)/casework returns install-dfe-validator   # the DfE CIN rules engine in its own venv (once; pandas<2)
+	test -f tests/oidc/node_modules/oidc-provider/package.json || (cd tests/oidc && npm ci --no-audit --no-fund --silent)
 	$(BIN)/pytest -n 2
 
 # Browser journeys use Debian's chromium (never a downloaded browser).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -46,8 +47,12 @@ def provider():
     """Install (npm ci, from the lock file) and start the provider; stopped by its pid afterwards."""
     node = shutil.which("node")
     assert node, "node is needed for the OpenID provider (Debian: apt-get install nodejs)"
-    if not (OIDC_DIR / "node_modules" / "oidc-provider").exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=OIDC_DIR, check=True, timeout=600)
+    # `make test` installs it first; a bare pytest run installs it here, one xdist worker at a time (npm ci
+    # empties node_modules first: a second worker starting the provider meanwhile finds no package)
+    with open(OIDC_DIR / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (OIDC_DIR / "node_modules" / "oidc-provider" / "package.json").exists():
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=OIDC_DIR, check=True, timeout=600)
     port = _free_port()
     env = {**os.environ, "OIDC_PORT": str(port), "OIDC_CLIENT_ID": CLIENT_ID, "OIDC_CLIENT_SECRET": CLIENT_SECRET,
            "OIDC_REDIRECT_URI": REDIRECT_URI, "OIDC_ACCOUNTS": json.dumps(ACCOUNTS)}
