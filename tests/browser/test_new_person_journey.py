@@ -124,3 +124,37 @@ def test_search_add_person_open_case_record_contact(journey: Journey, live_serve
         row = session.connection().execute(select(work_item.c.business_key, work_item.c.form, work_item.c.status)
                                            .where(work_item.c.id == item_id)).one()
     assert tuple(row) == (reference, "referral-contact", "open")
+
+
+@pytest.mark.browser
+def test_break_glass_from_the_refusal_page(journey: Journey, live_server: LiveServer) -> None:
+    """A sealed record: the 404 page offers emergency access; the reason is required; then the record opens."""
+    n = next(_seq)
+    with database.session_scope() as session:
+        mine = accounts.create_team(session, code=f"bgmine{n}", name=f"Duty team {n}")
+        sealed_team = accounts.create_team(session, code=f"bgsealed{n}", name=f"Safeguarding {n}")
+        accounts.create_user(session, username=f"bg.worker.{n}", display_name=f"Dee Duty {n}", password=PASSWORD,
+                             roles=["practitioner"], teams=[mine.code])
+        manager = accounts.create_user(session, username=f"bg.manager.{n}", display_name=f"Sam Safe {n}",
+                                       password=PASSWORD, roles=["team_manager"], teams=[sealed_team.code],
+                                       manages=[sealed_team.code])
+        sealed = create_person(session, Actor.from_user(manager), {
+            "forename": "Rae", "surname": f"Sealedperson{n}", "date_of_birth": date(2012, 1, 30), "restricted": True,
+            "restricted_to_teams": [sealed_team.id]}, confirm_not_duplicate=True)
+        person_id = sealed.id
+    page = journey.page
+    journey.sign_in(f"bg.worker.{n}")
+    journey.goto(f"/people/{person_id}")
+    expect(page).to_have_title("Page not found – casework")
+    journey.check("refused")
+    page.get_by_role("link", name="Request emergency access").click()
+    expect(page).to_have_title("Request emergency access – casework")
+    journey.check("break-glass reason")
+    page.get_by_role("button", name="Get emergency access").click()
+    expect(page).to_have_title("Error: Request emergency access – casework")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("at least 10 characters")
+    journey.check("break-glass reason missing")
+    page.get_by_label("Why do you need to see it now?").fill("Police on the phone about a missing child tonight")
+    page.get_by_role("button", name="Get emergency access").click()
+    expect(page).to_have_title(f"Rae Sealedperson{n} – casework")
+    journey.check("record opened by break-glass")
