@@ -94,6 +94,13 @@ def _read_person(typed: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] 
     return data, address, errors
 
 
+def _long_date(iso: str | None) -> str:
+    if not iso:
+        return "Not known"
+    day = date.fromisoformat(iso)
+    return f"{day.day} {day:%B %Y}"
+
+
 def _person_form(typed: dict[str, Any], errors: dict[str, str], status: int):  # type: ignore[no-untyped-def]
     return render_template("workspace/person_new.html", title="Add a new person", typed=typed, errors=errors,
                            error_list=_error_list(errors), sexes=codes.SEX), status
@@ -133,8 +140,9 @@ def new_person():  # type: ignore[no-untyped-def]
     except DuplicateSuspected as exc:
         session.rollback()
         nhs_taken = "nhs_number" in exc.details
+        matches = [{**m, "born": _long_date(m.get("date_of_birth"))} for m in exc.details.get("matches", [])]
         return render_template("workspace/person_duplicates.html", title="This person may already have a record",
-                               typed=typed, matches=exc.details.get("matches", []), nhs_taken=nhs_taken,
+                               typed=typed, matches=matches, nhs_taken=nhs_taken,
                                sexes=codes.SEX), 409
     except Invalid as exc:
         session.rollback()

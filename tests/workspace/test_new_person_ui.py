@@ -165,7 +165,7 @@ def test_likely_matches_are_shown_and_never_created_silently(client, session):
     rows = doc.select("tbody tr")
     assert len(rows) == 1  # the sealed look-alike is not revealed
     assert rows[0].select_one("a")["href"] == f"/people/{existing.id}"
-    assert "Mia Brennan-Fox" in rows[0].get_text() and "2019-11-04" in rows[0].get_text()
+    assert "Mia Brennan-Fox" in rows[0].get_text() and "4 November 2019" in rows[0].get_text()
     assert rows[0].select("a")[-1]["href"] == f"/people/{existing.id}/cases/new"
     assert "Brennan-Foxe" not in doc.get_text()
     assert f"/people/{sealed.id}" not in [a["href"] for a in doc.select("a")]
