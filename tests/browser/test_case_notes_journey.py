@@ -61,8 +61,8 @@ def test_practitioner_writes_completes_and_corrects_a_note_and_uploads_a_documen
     page.get_by_role("button", name="Save as draft").click()
     expect(page).to_have_title("Error: Add a case note – casework")
     summary = page.locator(".govuk-error-summary")
-    assert summary.get_by_role("link").all_inner_texts() == ["Enter a subject"]
-    assert page.get_by_label("Note", exact=True).input_value() == "Seen at home with mum. Room was tidy."
+    expect(summary.get_by_role("link")).to_have_text(["Enter a subject"])  # waits for the page to be parsed
+    expect(page.get_by_label("Note", exact=True)).to_have_value("Seen at home with mum. Room was tidy.")
     journey.check("note error summary")
     summary.get_by_role("link", name="Enter a subject").click()
     page.get_by_label("Subject").fill("Home visit")
@@ -81,7 +81,7 @@ def test_practitioner_writes_completes_and_corrects_a_note_and_uploads_a_documen
     # complete the draft
     card.get_by_role("link", name="Edit or complete").click()
     expect(page).to_have_title("Edit a draft case note – casework")
-    assert page.get_by_label("Subject").input_value() == "Home visit"
+    expect(page.get_by_label("Subject")).to_have_value("Home visit")
     journey.check("edit the draft")
     page.get_by_label("Subject").fill("Home visit: Ava seen alone")
     page.get_by_role("button", name="Save and complete").click()
@@ -96,6 +96,8 @@ def test_practitioner_writes_completes_and_corrects_a_note_and_uploads_a_documen
     journey.check("add a correction")
     page.get_by_role("button", name="Add correction").click()
     expect(page).to_have_title("Error: Add a correction – casework")
+    expect(page.locator(".govuk-error-summary").get_by_role("link")).to_have_text(
+        ["Enter the correction", "Enter the reason for the correction"])
     journey.check("correction error summary")
     page.get_by_label("Correction", exact=True).fill("Mum's partner was also present.")
     page.get_by_label("Reason for the correction").fill("Left out by mistake")
@@ -116,8 +118,8 @@ def test_practitioner_writes_completes_and_corrects_a_note_and_uploads_a_documen
     page.get_by_label("Title").fill("School report")
     page.get_by_role("button", name="Upload document").click()
     expect(page).to_have_title("Error: Upload a document – casework")
-    expect(page.locator(".govuk-error-summary")).to_be_visible()
-    assert page.get_by_label("Title").input_value() == "School report"
+    expect(page.locator(".govuk-error-summary a")).to_have_attribute("href", "#file")
+    expect(page.get_by_label("Title")).to_have_value("School report")
     journey.check("upload refused")
     real = tmp_path / "school-report.txt"
     real.write_text("Attendance 92%. Settled in class.\n")
