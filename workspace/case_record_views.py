@@ -21,7 +21,7 @@ from casework.accounts.models import User
 from casework.audit import AuditAction
 from casework.auth.access import requires
 from casework.auth.permissions import Permission
-from casework.errors import Forbidden, Invalid, NotFound
+from casework.errors import Conflict, Forbidden, Invalid, NotFound
 from casework.records import codes
 from casework.records import service_chronology as chrono
 from casework.records import service_document as docs
@@ -42,7 +42,7 @@ MAX_REASON = 500
 MAX_DETAIL = 10_000
 # service field name -> the id of its first control (where the error summary links to)
 ANCHORS = {"occurred_at": "occurred_at-day", "linked_person_ids": "linked_person_ids", "person_id": "file",
-           "version": "subject", "status": "body"}
+           "version": "subject", "status": "body", "_form": "main-content"}
 # chronology kinds a person may choose for an entry added by hand (workflow events come from the processes)
 MANUAL_KINDS = {k: v for k, v in codes.CHRONOLOGY_KINDS.items() if k != "workflow"}
 
@@ -319,6 +319,15 @@ def update_note(note_id: int):  # type: ignore[no-untyped-def]
     except Invalid as exc:
         session.refresh(note)
         return _note_form(person, values, _service_errors(exc), note=note, status=422)
+    except Conflict as exc:
+        if exc.code != "stale_version":
+            raise
+        # saved in another window since this one was opened: keep what was typed, offer to save it over
+        session.refresh(note)
+        values["version"] = str(note.version)
+        return _note_form(person, values, {"version": "This draft was saved in another window after you opened "
+                                                      "it. Check the note below and save it again"},
+                          note=note, status=409)
     session.commit()
     flash(f"Case note ‘{note.subject}’ {'completed' if complete else 'saved as a draft'}.")
     return _back_to_person(person.id, f"note-{note.id}")

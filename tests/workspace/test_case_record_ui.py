@@ -331,3 +331,25 @@ def test_add_chronology_entry_and_export(client, session, world):
     # the outsider's export leaves out the case's entry (not visible to another team)
     sign_in(client, world["outsider"])
     assert "Strategy discussion" not in client.get(f"/people/{person.id}/chronology.csv").get_data(as_text=True)
+
+
+def test_stale_draft_edit_keeps_the_typed_note(client, session, world):
+    token = sign_in(client, world["worker"])
+    draft = notes.create_note(session, world["actor"], world["person"], {"note_type": "case_note",
+                                                                          "subject": "First", "body": "x"})
+    session.flush()
+    stale = str(draft.version - 1)
+    response = client.post(f"/notes/{draft.id}/edit", data={**note_form(subject="Typed in the old window"),
+                                                            "version": stale, "csrf_token": token})
+    assert response.status_code == 409
+    doc = page(response)
+    assert summary_links(response)[0][1] == "#subject"
+    assert doc.select_one("#subject")["value"] == "Typed in the old window"
+    assert doc.select_one("input[name=version]")["value"] == str(draft.version)
+    session.refresh(draft)
+    assert draft.subject == "First"
+    response = client.post(f"/notes/{draft.id}/edit", data={**note_form(subject="Typed in the old window"),
+                                                            "version": str(draft.version), "csrf_token": token})
+    assert response.status_code == 302
+    session.refresh(draft)
+    assert draft.subject == "Typed in the old window" and draft.status == "draft"
