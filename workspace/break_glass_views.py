@@ -47,9 +47,9 @@ def _not_found(exc: NotFound):  # type: ignore[no-untyped-def]
 
 
 def _page(kind: str, action: str, *, reason: str = "", errors: dict[str, str] | None = None,
-          status: int = 200, label: str):  # type: ignore[no-untyped-def]
+          status: int = 200):  # type: ignore[no-untyped-def]
     return render_template("workspace/break_glass.html", title="Request emergency access", kind=kind,
-                           action=action, reason=reason, errors=errors or {}, label=label,
+                           action=action, reason=reason, errors=errors or {},
                            minutes=policy.BREAK_GLASS_DEFAULT_MINUTES, min_length=policy.MIN_REASON_LENGTH), status
 
 
@@ -67,10 +67,10 @@ def _reason_problem(reason: str) -> Invalid | None:
     return None
 
 
-def _invalid(kind: str, action: str, exc: Invalid, reason: str, label: str):  # type: ignore[no-untyped-def]
+def _invalid(kind: str, action: str, exc: Invalid, reason: str):  # type: ignore[no-untyped-def]
     db_session().rollback()
     problems = {"reason": str(exc.details.get("reason") or exc.message)}
-    return _page(kind, action, reason=reason, errors=problems, status=422, label=label)
+    return _page(kind, action, reason=reason, errors=problems, status=422)
 
 
 @blueprint.route("/people/<int:person_id>/break-glass", methods=["GET", "POST"])
@@ -78,22 +78,21 @@ def _invalid(kind: str, action: str, exc: Invalid, reason: str, label: str):  # 
 def break_glass_person(person_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
     action = url_for("workspace.break_glass_person", person_id=person_id)
-    label = f"person record {person_id}"
     if request.method == "GET":
         # already visible: nothing to break (and nothing secret to confirm); otherwise the same page whether the
         # record exists or not
         person = session.get(Person, person_id)
         if person is not None and can_view_person(actor, person, session):
             return redirect(url_for("workspace.person", person_id=person_id))
-        return _page("person", action, label=label)
+        return _page("person", action)
     reason = request.form.get("reason") or ""
     problem = _reason_problem(reason)
     if problem is not None:
-        return _invalid("person", action, problem, reason, label)
+        return _invalid("person", action, problem, reason)
     try:
         policy.break_glass_person(session, actor, person_id, reason)
     except Invalid as exc:
-        return _invalid("person", action, exc, reason, label)
+        return _invalid("person", action, exc, reason)
     except Conflict:  # could see it already
         return redirect(url_for("workspace.person", person_id=person_id))
     session.commit()
@@ -105,23 +104,22 @@ def break_glass_person(person_id: int):  # type: ignore[no-untyped-def]
 def break_glass_case_page(reference: str):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
     action = url_for("workspace.break_glass_case", reference=reference)
-    label = f"case {reference}"[:60]
     if request.method == "GET":
         visible = session.scalar(select(Case.id).where(Case.reference == reference, visible_cases_clause(actor)))
         if visible is not None:  # nothing to break
             return redirect(url_for("workspace.case", reference=reference))
-        return _page("case", action, label=label)
+        return _page("case", action)
     reason = request.form.get("reason") or ""
     problem = _reason_problem(reason)
     if problem is not None:
-        return _invalid("case", action, problem, reason, label)
+        return _invalid("case", action, problem, reason)
     case_id = session.scalar(select(Case.id).where(Case.reference == reference))
     if case_id is None:
         raise NotFound("No such case")  # the service answers the same for a case whose person is hidden
     try:
         break_glass_case(session, actor, case_id, reason)
     except Invalid as exc:
-        return _invalid("case", action, exc, reason, label)
+        return _invalid("case", action, exc, reason)
     except Conflict:
         return redirect(url_for("workspace.case", reference=reference))
     session.commit()

@@ -22,7 +22,7 @@ from casework.errors import DomainError, Invalid
 from casework.records import codes
 from casework.records import service_details as details
 from casework.records.access import get_visible_person
-from casework.records.service_case import case_by_reference, open_case
+from casework.records.service_case import case_by_reference, open_case, view_case
 from casework.records.service_person import DuplicateSuspected, create_person
 from casework.web.context import current_actor, db_session
 from workspace.views import blueprint
@@ -217,11 +217,12 @@ def case_opened(reference: str):  # type: ignore[no-untyped-def]
     from workspace.record_views import startable_processes
 
     session, actor = db_session(), current_actor()
-    case = case_by_reference(session, actor, reference)
+    case = view_case(session, actor, case_by_reference(session, actor, reference).id)  # audited as a case view
     person = get_visible_person(session, actor, case.person_id)
     can_start = actor.can(Permission.WORK) and actor.can(Permission.RECORDS_EDIT) and case.status == "open" \
         and CONTACT_PROCESS in dict(startable_processes())
     team = session.get(Team, case.team_id) if case.team_id else None
+    session.commit()  # the audit row of the view
     return render_template("workspace/case_opened.html", title=f"Case {case.reference} opened", case=case,
                            person=person, team=team, can_start=can_start, process_key=CONTACT_PROCESS,
                            areas=codes.SERVICE_AREAS, reasons=codes.CASE_OPEN_REASONS)

@@ -270,6 +270,9 @@ def test_case_opened_offers_record_a_contact_which_starts_the_referral(app, clie
     assert response.status_code == 200
     doc = page(response)
     assert doc.title.get_text(strip=True) == f"Case {case.reference} opened – casework"
+    viewed = session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "view", AuditEvent.record_type == "case", AuditEvent.record_id == str(case.id)))
+    assert viewed == 2  # each showing of the page is audited
     start = doc.find("button", string=lambda s: s and "Record a contact" in s).find_parent("form")
     assert start["action"] == f"/cases/{case.reference}/start"
     posted = {i["name"]: i["value"] for i in start.select("input[type=hidden]")}
