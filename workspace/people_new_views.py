@@ -37,7 +37,8 @@ ANCHORS = {"date_of_birth": "dob-day", "nhs_number": "nhs_number", "sex": "sex",
            "line2": "address-line2", "town": "address-town", "postcode": "address-postcode",
            "service_area": "service_area", "open_reason": "open_reason", "team_id": "team_id",
            "summary": "summary", "opened_on": "service_area"}
-MAX_LENGTHS = {"forename": 100, "surname": 100, "middle_names": 200}
+MAX_LENGTHS = {"forename": ("First name", 100), "middle_names": ("Middle names", 200),
+               "surname": ("Last name", 100)}  # the API schema's limits (the columns' sizes)
 
 
 def _error_list(errors: dict[str, str]) -> list[dict[str, str]]:
@@ -59,10 +60,9 @@ def _read_person(typed: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] 
     for field, label in (("forename", "first name"), ("surname", "last name")):
         if not typed[field]:
             errors[field] = f"Enter the person's {label}"
-    for field, most in MAX_LENGTHS.items():
+    for field, (label, most) in MAX_LENGTHS.items():
         if len(typed[field]) > most:
-            errors[field] = f"{'Middle names' if field == 'middle_names' else field.title()} must be {most} " \
-                            "characters or fewer"
+            errors[field] = f"{label} must be {most} characters or fewer"
     dob = None
     parts = typed["dob"]
     if not any(parts.values()):

@@ -98,6 +98,9 @@ def test_missing_answers_come_back_with_an_error_summary(client, session):
     assert response.status_code == 422 and summary(response) == {
         "#dob-day": "Date of birth must be a real date, like 27 3 2015"}
     assert page(response).select_one("#dob-day")["value"] == "31"  # typed values kept
+    response = client.post("/people/new", data=form(csrf, surname="S" * 101))
+    assert response.status_code == 422
+    assert summary(response) == {"#surname": "Last name must be 100 characters or fewer"}
     assert people_count(session) == before
 
 
