@@ -1,0 +1,372 @@
+"""Finance pages for finance officers: agreements (list, one agreement with its payment lines and the payment
+authorisation process it came from) and payment runs (list, prepare -> preview -> confirm, one run with its
+lines, download its file). The services in casework.finance do the work, as they do for api/finance.py.
+
+Preview writes nothing: it reads the pending lines a run would claim and works out, with the schedule
+service's own period and amount functions, the lines the run would add for open-ended agreements. Confirming
+sends a digest of exactly those lines; the run is kept only if it paid exactly them (otherwise it is rolled
+back and the new figures are shown with a 409 error), so a second submit of the same preview, or a run made by
+someone else in between, never pays anything twice or anything the officer did not see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import OperationalError
+
+from casework import audit
+from casework.auth.access import requires
+from casework.auth.permissions import Permission
+from casework.errors import Conflict, Invalid
+from casework.finance import agreements, export, providers, runs, schedule
+from casework.finance.codes import KINDS, SERVICE_TYPES, AgreementStatus, LineStatus
+from casework.finance.common import local_date
+from casework.finance.models import Agreement, PaymentRun, ScheduleLine
+from casework.records.access import visible_case_ids, visible_person_ids
+from casework.records.models_case import Case, CaseProcess
+from casework.records.models_person import Person
+from casework.web.context import current_actor, db_session
+from casework.web.navigation import NavEntry, register_nav
+from engine.schema import process_definition, process_instance
+from workspace import services
+from workspace.views import blueprint
+
+register_nav(NavEntry("Finance", "workspace.finance_agreements", Permission.FINANCE, order=50))
+
+PER_PAGE = 25
+RUN_LINES_PER_PAGE = 100
+PREVIEW_ROWS = 200
+STATUS_LABELS = {AgreementStatus.REQUESTED: "Requested", AgreementStatus.AUTHORISED: "Active",
+                 AgreementStatus.ENDED: "Ended", AgreementStatus.REJECTED: "Rejected"}
+STATUS_TAGS = {AgreementStatus.REQUESTED: "govuk-tag--yellow", AgreementStatus.AUTHORISED: "govuk-tag--green",
+               AgreementStatus.ENDED: "govuk-tag--grey", AgreementStatus.REJECTED: "govuk-tag--red"}
+LINE_LABELS = {LineStatus.PENDING: "Not paid yet", LineStatus.EXPORTED: "Paid", LineStatus.CANCELLED: "Cancelled"}
+FIRST_YEAR = 2000
+
+
+# ---- template helpers ---------------------------------------------------------------------------------------
+
+@blueprint.app_template_filter("finance_pounds")
+def _pounds(pence: int | None) -> str:
+    if pence is None:
+        return "–"
+    sign = "-" if pence < 0 else ""
+    pounds, rem = divmod(abs(pence), 100)
+    return f"{sign}£{pounds:,}.{rem:02d}"
+
+
+@blueprint.app_template_filter("finance_date")
+def _date(value: date | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value.day} {value:%B %Y}"
+
+
+def _page_number() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 100_000))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _pages(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
+def _people(person_ids: set[int]) -> dict[int, dict[str, Any]]:
+    """Person id -> name, only for people the records policy lets this user see ("Restricted record" else)."""
+    actor = current_actor()
+    ids = sorted(person_ids)
+    if not ids:
+        return {}
+    visible = visible_person_ids(db_session(), actor, ids) if actor.can(Permission.RECORDS_VIEW) else set()
+    names = {pid: f"{preferred or fore} {sur}" for pid, fore, preferred, sur in db_session().execute(
+        select(Person.id, Person.forename, Person.preferred_name, Person.surname)
+        .where(Person.id.in_(sorted(visible))))} if visible else {}
+    return {pid: {"visible": pid in visible, "name": names.get(pid, "Restricted record")} for pid in ids}
+
+
+# ---- agreements ---------------------------------------------------------------------------------------------
+
+@blueprint.get("/finance/agreements")
+@requires(Permission.FINANCE)
+def finance_agreements():  # type: ignore[no-untyped-def]
+    session = db_session()
+    status = request.args.get("status") or ""
+    provider_text = (request.args.get("provider") or "").strip()
+    errors: dict[str, str] = {}
+    if status and status not in AgreementStatus.ALL:
+        errors["status"] = "Choose a status from the list"
+    provider_id = None
+    if provider_text:
+        try:
+            provider_id = int(provider_text)
+        except ValueError:
+            errors["provider"] = "Choose a provider from the list"
+        else:
+            if providers.find_provider(session, provider_id=provider_id) is None:
+                errors["provider"] = "Choose a provider from the list"
+    page = _page_number()
+    rows: list[Agreement] = []
+    total = 0
+    if not errors:
+        rows, total = agreements.list_agreements(session, provider_id=provider_id, status=status or None,
+                                                 limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    provider_options, _count = providers.list_providers(session, limit=providers.MAX_PAGE)
+    return render_template(
+        "workspace/finance_agreements.html", title="Agreements", rows=rows, total=total, page=page,
+        pages=_pages(total, PER_PAGE), status=status, provider=provider_text, provider_options=provider_options,
+        people=_people({a.person_id for a in rows}), status_labels=STATUS_LABELS, status_tags=STATUS_TAGS,
+        service_types=SERVICE_TYPES, errors=errors), 422 if errors else 200
+
+
+def _process(instance_id: int | None) -> dict[str, Any] | None:
+    """The payment authorisation process an agreement came from; ``visible``: the user may open its page
+    (/processes/<id> shows only instances of a case the user may see)."""
+    if instance_id is None:
+        return None
+    row = services.conn().execute(
+        select(process_instance.c.id, process_instance.c.process_key, process_instance.c.status,
+               process_definition.c.name)
+        .join(process_definition, process_definition.c.id == process_instance.c.definition_id)
+        .where(process_instance.c.id == instance_id)).mappings().first()
+    info: dict[str, Any] = {"id": instance_id, "name": (row["name"] or row["process_key"]) if row else None,
+                            "status": row["status"] if row else None, "visible": False}
+    actor = current_actor()
+    if row is not None and actor.can(Permission.RECORDS_VIEW):
+        case_id = db_session().scalar(select(CaseProcess.case_id).where(CaseProcess.instance_id == instance_id)
+                                      .limit(1))
+        info["visible"] = case_id is not None and bool(visible_case_ids(db_session(), actor, [case_id]))
+    return info
+
+
+@blueprint.get("/finance/agreements/<int:agreement_id>")
+@requires(Permission.FINANCE)
+def finance_agreement(agreement_id: int):  # type: ignore[no-untyped-def]
+    session = db_session()
+    agreement = agreements.get_agreement(session, agreement_id)
+    lines = schedule.lines_for(session, agreement.id)
+    case_reference = None
+    if agreement.case_id is not None and current_actor().can(Permission.RECORDS_VIEW) \
+            and visible_case_ids(session, current_actor(), [agreement.case_id]):
+        case_reference = session.scalar(select(Case.reference).where(Case.id == agreement.case_id))
+    return render_template(
+        "workspace/finance_agreement.html", title=f"Agreement {agreement.reference}", a=agreement, lines=lines,
+        summary=schedule.schedule_summary(session, agreement.id), person=_people({agreement.person_id})[
+            agreement.person_id], case_reference=case_reference, process=_process(agreement.process_instance_id),
+        names=services.display_names({agreement.requested_by or "", agreement.authorised_by or ""}),
+        status_labels=STATUS_LABELS, status_tags=STATUS_TAGS, line_labels=LINE_LABELS,
+        service=SERVICE_TYPES.get(agreement.service_type), kinds=KINDS)
+
+
+# ---- payment runs -------------------------------------------------------------------------------------------
+
+@blueprint.get("/finance/payment-runs")
+@requires(Permission.FINANCE)
+def finance_runs():  # type: ignore[no-untyped-def]
+    page = _page_number()
+    rows, total = runs.list_runs(db_session(), limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    return render_template("workspace/finance_runs.html", title="Payment runs", rows=rows, total=total, page=page,
+                           pages=_pages(total, PER_PAGE),
+                           names=services.display_names({r.created_by or "" for r in rows}))
+
+
+@dataclass
+class Preview:
+    """What a payment run up to ``period_end`` would pay now, without writing anything."""
+
+    period_end: date
+    lines: list[tuple[int, date, date, int]] = field(default_factory=list)  # agreement, start, end, pence
+    by_agreement: list[dict[str, Any]] = field(default_factory=list)
+    total_pence: int = 0
+    digest: str = ""
+    after_run: int = 0  # the newest run when previewed (to name runs made since)
+
+
+def _preview(period_end: date) -> Preview:
+    """The lines ``runs.create_run`` would claim: pending lines without a run that ended by ``period_end``,
+    plus the lines ``schedule.generate_due`` would add first (same selection: payable agreements whose lines
+    stop before ``period_end``; periods after their last line, from ``schedule.periods``/``line_values``)."""
+    session = db_session()
+    lines: list[tuple[int, date, date, int]] = [tuple(r) for r in session.execute(  # type: ignore[misc]
+        select(ScheduleLine.agreement_id, ScheduleLine.period_start, ScheduleLine.period_end,
+               ScheduleLine.amount_pence)
+        .where(ScheduleLine.status == LineStatus.PENDING, ScheduleLine.payment_run_id.is_(None),
+               ScheduleLine.period_end <= period_end))]
+    last = (select(ScheduleLine.agreement_id, func.max(ScheduleLine.period_end).label("last"))
+            .group_by(ScheduleLine.agreement_id).subquery())
+    extend = (select(Agreement, last.c.last).outerjoin(last, last.c.agreement_id == Agreement.id)
+              .where(Agreement.status.in_(AgreementStatus.PAYABLE), Agreement.start_date <= period_end,
+                     or_(last.c.last.is_(None),
+                         and_(last.c.last < period_end,
+                              or_(Agreement.end_date.is_(None), last.c.last < Agreement.end_date)))))
+    for agreement, last_day in session.execute(extend).unique():
+        for start, end in schedule.periods(agreement, period_end):
+            if (last_day is None or start > last_day) and end <= period_end:
+                values = schedule.line_values(agreement, start, end)
+                lines.append((agreement.id, start, end, values["amount_pence"]))
+    preview = Preview(period_end=period_end, lines=sorted(lines))
+    preview.total_pence = sum(line[3] for line in preview.lines)
+    preview.digest = _digest(preview.lines)
+    preview.after_run = session.scalar(select(func.max(PaymentRun.id))) or 0
+    groups: dict[int, dict[str, Any]] = {}
+    for agreement_id, start, end, pence in preview.lines:
+        g = groups.setdefault(agreement_id, {"agreement_id": agreement_id, "lines": 0, "from": start, "to": end,
+                                             "pence": 0})
+        g["lines"] += 1
+        g["from"], g["to"] = min(g["from"], start), max(g["to"], end)
+        g["pence"] += pence
+    shown = list(groups.values())[:PREVIEW_ROWS]
+    if shown:
+        facts = {a.id: a for a in session.scalars(select(Agreement).where(
+            Agreement.id.in_([g["agreement_id"] for g in shown])))}
+        for g in shown:
+            g["agreement"] = facts[g["agreement_id"]]
+    preview.by_agreement = list(groups.values())
+    return preview
+
+
+def _digest(lines: list[tuple[int, date, date, int]]) -> str:
+    text = "\n".join(f"{a}|{s.isoformat()}|{e.isoformat()}|{p}" for a, s, e, p in sorted(lines))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _run_digest(run_id: int) -> str:
+    rows = db_session().execute(select(ScheduleLine.agreement_id, ScheduleLine.period_start, ScheduleLine.period_end,
+                                       ScheduleLine.amount_pence).where(ScheduleLine.payment_run_id == run_id))
+    return _digest([tuple(r) for r in rows])  # type: ignore[misc]
+
+
+def _today() -> date:
+    return local_date(services.now())
+
+
+def _period_end_from_parts(parts: dict[str, str], today: date) -> tuple[date | None, str | None]:
+    """A GOV.UK date input -> (date, None) or (None, error message)."""
+    missing = [name for name in ("day", "month", "year") if not parts[name]]
+    if len(missing) == 3:
+        return None, "Enter the last day the run pays for"
+    if missing:
+        return None, f"The last day the run pays for must include a {' and '.join(missing)}"
+    try:
+        value = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+    except ValueError:
+        return None, "The last day the run pays for must be a real date"
+    if value.year < FIRST_YEAR:
+        return None, f"The last day the run pays for must be in {FIRST_YEAR} or later"
+    if value > today:
+        return None, ("The last day the run pays for must be today or in the past: payments are made in arrears "
+                      f"(today is {_date(today)})")
+    return value, None
+
+
+def _last_sunday(today: date) -> date:
+    return schedule.week_start(today) - timedelta(days=1)
+
+
+@blueprint.get("/finance/payment-runs/new")
+@requires(Permission.FINANCE)
+def finance_run_new():  # type: ignore[no-untyped-def]
+    today = _today()
+    parts = {p: (request.args.get(f"period_end-{p}") or "").strip()[:10] for p in ("day", "month", "year")}
+    if not any(name.startswith("period_end-") for name in request.args):
+        default = _last_sunday(today)
+        parts = {"day": str(default.day), "month": str(default.month), "year": str(default.year)}
+        return render_template("workspace/finance_run_new.html", title="Prepare a payment run", parts=parts,
+                               today=today, errors={})
+    period_end, problem = _period_end_from_parts(parts, today)
+    if problem is not None or period_end is None:
+        return render_template("workspace/finance_run_new.html", title="Prepare a payment run", parts=parts,
+                               today=today, errors={"period_end": problem}), 422
+    return _preview_page(_preview(period_end))
+
+
+def _preview_page(preview: Preview, *, status: int = 200, problem: str | None = None,
+                  made_since: list[PaymentRun] | None = None):  # type: ignore[no-untyped-def]
+    return render_template(
+        "workspace/finance_run_preview.html", title="Check the payment run", preview=preview,
+        people=_people({g["agreement"].person_id for g in preview.by_agreement if "agreement" in g}),
+        shown=[g for g in preview.by_agreement if "agreement" in g], problem=problem, made_since=made_since or [],
+        errors={"confirm": problem} if problem else {},
+        error_list=[{"text": problem, "href": "#what-would-be-paid"}] if problem else []), status
+
+
+@blueprint.post("/finance/payment-runs")
+@requires(Permission.FINANCE)
+def finance_run_create():  # type: ignore[no-untyped-def]
+    session = db_session()
+    actor = current_actor()
+    today = _today()
+    try:
+        period_end = date.fromisoformat(request.form.get("period_end") or "")
+        after_run = int(request.form.get("after_run") or "0")
+    except ValueError:
+        raise Invalid("Prepare the payment run again", details={"period_end": "Enter the last day the run pays for"}
+                      ) from None
+    expected = request.form.get("digest") or ""
+    if period_end > today or period_end.year < FIRST_YEAR:
+        parts = {"day": str(period_end.day), "month": str(period_end.month), "year": str(period_end.year)}
+        _value, problem = _period_end_from_parts(parts, today)
+        return render_template("workspace/finance_run_new.html", title="Prepare a payment run", parts=parts,
+                               today=today, errors={"period_end": problem}), 422
+    now = services.now()
+    try:
+        run = runs.create_run(session, period_end=period_end, created_by=actor.username, today=today, now=now)
+        paid_as_previewed = _run_digest(run.id) == expected
+    except OperationalError as exc:
+        conflict = runs.busy_conflict(exc)
+        if conflict is None:
+            raise
+        session.rollback()
+        return _preview_page(_preview(period_end), status=409, problem=conflict.message)
+    except Conflict as exc:
+        session.rollback()
+        return _preview_page(_preview(period_end), status=409, problem=exc.message)
+    if not paid_as_previewed:
+        # a second submit of the same preview, or another run (or a change to an agreement) since the preview:
+        # keep nothing, show what would be paid now
+        session.rollback()
+        made_since = list(session.scalars(select(PaymentRun).where(PaymentRun.id > after_run)
+                                          .order_by(PaymentRun.id)))
+        return _preview_page(_preview(period_end), status=409, made_since=made_since, problem=(
+            "What is due changed since you checked it, so no payment run was created. "
+            + ("A payment run was made meanwhile. " if made_since else "")
+            + "Check the figures below and confirm again if they are right."))
+    audit.record(session, actor, "export", record_type="finance_payment_run", record_id=run.id)
+    session.commit()
+    flash(f"Payment run {run.id} created: {run.line_count} payment{'s' if run.line_count != 1 else ''}, "
+          f"{_pounds(run.total_pence)}.")
+    return redirect(url_for("workspace.finance_run", run_id=run.id), code=303)
+
+
+@blueprint.get("/finance/payment-runs/<int:run_id>")
+@requires(Permission.FINANCE)
+def finance_run(run_id: int):  # type: ignore[no-untyped-def]
+    session = db_session()
+    run = runs.get_run(session, run_id)
+    page = _page_number()
+    lines = session.execute(export.line_query(run.id).limit(RUN_LINES_PER_PAGE)
+                            .offset((page - 1) * RUN_LINES_PER_PAGE)).all()
+    return render_template("workspace/finance_run.html", title=f"Payment run {run.id}", run=run, lines=lines,
+                           page=page, pages=_pages(run.line_count, RUN_LINES_PER_PAGE),
+                           names=services.display_names({run.created_by or ""}))
+
+
+@blueprint.get("/finance/payment-runs/<int:run_id>/file")
+@requires(Permission.FINANCE)
+def finance_run_file(run_id: int):  # type: ignore[no-untyped-def]
+    session = db_session()
+    name, text = runs.download(session, run_id)
+    audit.record(session, current_actor(), "export", record_type="finance_payment_run", record_id=run_id,
+                 reason="downloaded again")
+    session.commit()
+    return Response(text.encode("utf-8"), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store"})
+
