@@ -245,6 +245,47 @@ def test_confirm_refused_when_what_is_due_changed(client, session, officer) -> N
     assert counts(session)[0] == 0  # the run it would have made was rolled back
 
 
+@pytest.mark.parametrize("period_end", [PERIOD_END, date(2026, 2, 25)], ids=["sunday", "mid-week"])
+def test_preview_matches_what_the_run_pays_for_every_kind_of_agreement(client, session, officer,
+                                                                       period_end) -> None:
+    """The preview works out the lines the run adds itself: for open-ended, fixed-term (ending mid-week),
+    later-starting, one-off, direct payment, ended, cancelled and requested agreements, and lines already paid
+    by an earlier run, it must name exactly the lines the service then pays (or the confirm is refused)."""
+    from casework.finance import runs
+
+    open_ended = create_agreement(session, start_date=date(2025, 12, 3))  # a Wednesday: first week pro-rated
+    create_agreement(session, start_date=date(2026, 1, 7), end_date=date(2026, 2, 18))  # ends mid-week
+    create_agreement(session, start_date=date(2026, 2, 25), today=date(2026, 2, 25))  # starts last week
+    create_agreement(session, start_date=date(2026, 3, 4))  # starts after the period end: nothing due
+    create_agreement(session, service_type="one_off", unit_cost_pence=45_000, units_per_week="1",
+                     start_date=date(2026, 2, 10))
+    create_agreement(session, service_type="one_off", unit_cost_pence=9_900, units_per_week="1",
+                     start_date=date(2026, 3, 2))  # today: after the period end
+    create_agreement(session, service_type="direct_payment", unit_cost_pence=21_000, units_per_week="1",
+                     payee_reference="DP-ACC-PAGES", start_date=date(2026, 1, 12))
+    ended = create_agreement(session, start_date=date(2026, 1, 5))
+    agreement_service.end(session, ended, end_date=date(2026, 2, 11), reason="moved")
+    cancelled = create_agreement(session, start_date=date(2026, 1, 5))
+    agreement_service.cancel(session, cancelled, reason="not needed")
+    create_agreement(session, authorise=False, start_date=date(2026, 1, 5))  # requested: never paid
+    earlier = runs.create_run(session, period_end=date(2026, 1, 18), created_by="someone", today=date(2026, 3, 2))
+    session.flush()
+    assert earlier.line_count > 0
+
+    preview = preview_form(client, period_end)
+    assert preview.status_code == 200
+    fields = confirm_fields(preview)
+    summary = {dt.get_text(strip=True): dd.get_text(strip=True) for dt, dd in zip(
+        page(preview).select(".govuk-summary-list__key"), page(preview).select(".govuk-summary-list__value"),
+        strict=True)}
+    assert page(preview).select_one(f"#preview tr[data-agreement='{open_ended.id}']") is not None
+    created = client.post("/finance/payment-runs", data=fields)
+    assert created.status_code == 303, error_summary(created)
+    run = session.scalars(select(PaymentRun).where(PaymentRun.id != earlier.id)).one()
+    assert summary["Payments"] == str(run.line_count) and run.line_count > 10
+    assert summary["Total"] == f"£{run.total_pence // 100:,}.{run.total_pence % 100:02d}"
+
+
 @pytest.mark.parametrize(("parts", "message"), [
     ({}, "Enter the last day the run pays for"),
     ({"day": "1", "month": "3"}, "The last day the run pays for must include a year"),
