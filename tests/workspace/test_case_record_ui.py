@@ -260,6 +260,7 @@ def test_upload_list_and_download_a_document(client, session, world, settings):
     sign_in(client, world["reader"])
     assert client.get(link).status_code == 200
     assert page(client.get(f"/people/{person.id}")).find("a", string="Upload a document") is None
+    assert page(client.get(f"/people/{person.id}")).select_one(f'a[href="/people/{person.id}/cases/new"]') is None
     assert client.get(f"/people/{person.id}/documents/new").status_code == 403
 
 

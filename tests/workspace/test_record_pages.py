@@ -137,6 +137,7 @@ def test_start_a_process_from_the_case_view(client, session, connection, wf):
     user, person, case, _i, _w = setup_case(session, connection, wf)
     token = sign_in(client, user)
     doc = page(client.get(f"/people/{person.id}"))
+    assert doc.select_one(f'a[href="/people/{person.id}/cases/new"]') is not None  # open another case
     select_box = doc.select_one(f"#process_key-{case.id}")
     assert [o["value"] for o in select_box.select("option")] == ["", "ws_contact"]
     # one is already running for this case: asked first, nothing started
