@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from casework.accounts.service import teams_of
@@ -41,6 +44,8 @@ def _count_approvals(actor: Actor) -> str:
 
 
 register_nav(NavEntry("My work", "workspace.home", Permission.WORK, order=0, count=_count_my_work))
+LONDON = ZoneInfo("Europe/London")
+
 register_nav(NavEntry("Team queue", "workspace.team_queue", Permission.WORK, order=10, count=_count_team))
 register_nav(NavEntry("Approvals", "workspace.approvals", Permission.APPROVE, order=20, count=_count_approvals))
 
@@ -48,6 +53,14 @@ register_nav(NavEntry("Approvals", "workspace.approvals", Permission.APPROVE, or
 @blueprint.app_template_filter("casework_option")
 def _option(pair: list, current: str) -> dict:
     return {"value": pair[0], "text": pair[1], "selected": pair[0] == current}
+
+
+@blueprint.app_template_filter("uk_local")
+def _uk_local(value):  # type: ignore[no-untyped-def]
+    """Aware datetimes (stored in UTC) as UK local time, so 00:30 BST on 2 June shows as 2 June, not 1 June."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(LONDON)
+    return value
 
 
 @blueprint.app_template_filter("casework_member")

@@ -179,3 +179,19 @@ def test_task_page_shows_earlier_answers_of_the_case(client, session, connection
     details_box = page(client.get(f"/tasks/{decision}")).select_one("#earlier-answers")
     assert "Record the contact: answers recorded" in details_box.get_text()
     assert "What happened: Spoke to the school" in details_box.get_text()
+
+
+def test_case_view_shows_dates_in_uk_time(client, session, connection, wf):
+    """Stored in UTC, shown as the UK day: 23:30 UTC on 1 June 2026 is 00:30 on 2 June in London (BST)."""
+    from datetime import UTC, datetime
+
+    from casework.records import service_chronology
+
+    user, person, _case, _i, _w = setup_case(session, connection, wf)
+    service_chronology.add_manual_entry(session, actor_for(user), person, kind="other", title="Late-night call",
+                                        occurred_at=datetime(2026, 6, 1, 23, 30, tzinfo=UTC))
+    session.flush()
+    sign_in(client, user)
+    rows = page(client.get(f"/people/{person.id}")).select("#chronology ~ div table tbody tr")
+    row = next(r for r in rows if "Late-night call" in r.get_text())
+    assert row.select("td")[0].get_text(strip=True) == "2 June 2026"
