@@ -2,22 +2,21 @@
 authorisation process it came from) and payment runs (list, prepare -> preview -> confirm, one run with its
 lines, download its file). The services in casework.finance do the work, as they do for api/finance.py.
 
-Preview writes nothing: it reads the pending lines a run would claim and works out, with the schedule
-service's own period and amount functions, the lines the run would add for open-ended agreements. Confirming
-sends a digest of exactly those lines; the run is kept only if it paid exactly them (otherwise it is rolled
-back and the new figures are shown with a 409 error), so a second submit of the same preview, or a run made by
-someone else in between, never pays anything twice or anything the officer did not see.
+Preview writes nothing: the finance service's ``runs.preview_run`` names exactly the lines ``runs.create_run``
+would pay (the same selection code). Confirming sends the preview's digest; the service keeps the run only if
+it paid exactly those lines (otherwise it writes nothing and the new figures are shown with a 409 error), so a
+second submit of the same preview, or a run made by someone else in between, never pays anything twice or
+anything the officer did not see.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from casework import audit
@@ -27,7 +26,7 @@ from casework.errors import Conflict, Invalid
 from casework.finance import agreements, export, providers, runs, schedule
 from casework.finance.codes import KINDS, SERVICE_TYPES, AgreementStatus, LineStatus
 from casework.finance.common import local_date
-from casework.finance.models import Agreement, PaymentRun, ScheduleLine
+from casework.finance.models import Agreement, PaymentRun
 from casework.records.access import visible_case_ids, visible_person_ids
 from casework.records.models_case import Case, CaseProcess
 from casework.records.models_person import Person
@@ -179,49 +178,30 @@ def finance_runs():  # type: ignore[no-untyped-def]
 
 @dataclass
 class Preview:
-    """What a payment run up to ``period_end`` would pay now, without writing anything."""
+    """The page's view of ``runs.preview_run``: what a payment run up to ``period_end`` would pay now."""
 
     period_end: date
-    lines: list[tuple[int, date, date, int]] = field(default_factory=list)  # agreement, start, end, pence
+    lines: list[runs.DueLine] = field(default_factory=list)
     by_agreement: list[dict[str, Any]] = field(default_factory=list)
     total_pence: int = 0
-    digest: str = ""
+    digest: str = ""  # runs.lines_digest of the lines: the confirm form sends it back to create_run
     after_run: int = 0  # the newest run when previewed (to name runs made since)
 
 
 def _preview(period_end: date) -> Preview:
-    """The lines ``runs.create_run`` would claim: pending lines without a run that ended by ``period_end``,
-    plus the lines ``schedule.generate_due`` would add first (same selection: payable agreements whose lines
-    stop before ``period_end``; periods after their last line, from ``schedule.periods``/``line_values``)."""
+    """The finance service's preview (``runs.preview_run``: the lines ``create_run`` would pay, nothing written),
+    grouped by agreement for the page."""
     session = db_session()
-    lines: list[tuple[int, date, date, int]] = [tuple(r) for r in session.execute(  # type: ignore[misc]
-        select(ScheduleLine.agreement_id, ScheduleLine.period_start, ScheduleLine.period_end,
-               ScheduleLine.amount_pence)
-        .where(ScheduleLine.status == LineStatus.PENDING, ScheduleLine.payment_run_id.is_(None),
-               ScheduleLine.period_end <= period_end))]
-    last = (select(ScheduleLine.agreement_id, func.max(ScheduleLine.period_end).label("last"))
-            .group_by(ScheduleLine.agreement_id).subquery())
-    extend = (select(Agreement, last.c.last).outerjoin(last, last.c.agreement_id == Agreement.id)
-              .where(Agreement.status.in_(AgreementStatus.PAYABLE), Agreement.start_date <= period_end,
-                     or_(last.c.last.is_(None),
-                         and_(last.c.last < period_end,
-                              or_(Agreement.end_date.is_(None), last.c.last < Agreement.end_date)))))
-    for agreement, last_day in session.execute(extend).unique():
-        for start, end in schedule.periods(agreement, period_end):
-            if (last_day is None or start > last_day) and end <= period_end:
-                values = schedule.line_values(agreement, start, end)
-                lines.append((agreement.id, start, end, values["amount_pence"]))
-    preview = Preview(period_end=period_end, lines=sorted(lines))
-    preview.total_pence = sum(line[3] for line in preview.lines)
-    preview.digest = _digest(preview.lines)
-    preview.after_run = session.scalar(select(func.max(PaymentRun.id))) or 0
+    found = runs.preview_run(session, period_end)
+    preview = Preview(period_end=period_end, lines=found.lines, total_pence=found.total_pence, digest=found.digest,
+                      after_run=found.latest_run_id)
     groups: dict[int, dict[str, Any]] = {}
-    for agreement_id, start, end, pence in preview.lines:
-        g = groups.setdefault(agreement_id, {"agreement_id": agreement_id, "lines": 0, "from": start, "to": end,
-                                             "pence": 0})
+    for line in found.lines:
+        g = groups.setdefault(line.agreement_id, {"agreement_id": line.agreement_id, "lines": 0,
+                                                  "from": line.period_start, "to": line.period_end, "pence": 0})
         g["lines"] += 1
-        g["from"], g["to"] = min(g["from"], start), max(g["to"], end)
-        g["pence"] += pence
+        g["from"], g["to"] = min(g["from"], line.period_start), max(g["to"], line.period_end)
+        g["pence"] += line.amount_pence
     shown = list(groups.values())[:PREVIEW_ROWS]
     if shown:
         facts = {a.id: a for a in session.scalars(select(Agreement).where(
@@ -230,17 +210,6 @@ def _preview(period_end: date) -> Preview:
             g["agreement"] = facts[g["agreement_id"]]
     preview.by_agreement = list(groups.values())
     return preview
-
-
-def _digest(lines: list[tuple[int, date, date, int]]) -> str:
-    text = "\n".join(f"{a}|{s.isoformat()}|{e.isoformat()}|{p}" for a, s, e, p in sorted(lines))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _run_digest(run_id: int) -> str:
-    rows = db_session().execute(select(ScheduleLine.agreement_id, ScheduleLine.period_start, ScheduleLine.period_end,
-                                       ScheduleLine.amount_pence).where(ScheduleLine.payment_run_id == run_id))
-    return _digest([tuple(r) for r in rows])  # type: ignore[misc]
 
 
 def _today() -> date:
@@ -317,21 +286,22 @@ def finance_run_create():  # type: ignore[no-untyped-def]
                                today=today, errors={"period_end": problem}), 422
     now = services.now()
     try:
-        run = runs.create_run(session, period_end=period_end, created_by=actor.username, today=today, now=now)
-        paid_as_previewed = _run_digest(run.id) == expected
+        # the service keeps the run only if it pays exactly the previewed lines (same digest); a second submit
+        # of the same preview, another run since, or a change to an agreement is refused and writes nothing
+        run = runs.create_run(session, period_end=period_end, created_by=actor.username, today=today, now=now,
+                              expected_digest=expected)
     except OperationalError as exc:
         conflict = runs.busy_conflict(exc)
         if conflict is None:
             raise
         session.rollback()
         return _preview_page(_preview(period_end), status=409, problem=conflict.message)
-    except Conflict as exc:
+    except (Conflict, Invalid) as exc:
+        if isinstance(exc, Invalid) and exc.code != "nothing_due":
+            raise
         session.rollback()
-        return _preview_page(_preview(period_end), status=409, problem=exc.message)
-    if not paid_as_previewed:
-        # a second submit of the same preview, or another run (or a change to an agreement) since the preview:
-        # keep nothing, show what would be paid now
-        session.rollback()
+        if exc.code == "run_in_progress":
+            return _preview_page(_preview(period_end), status=409, problem=exc.message)
         made_since = list(session.scalars(select(PaymentRun).where(PaymentRun.id > after_run)
                                           .order_by(PaymentRun.id)))
         return _preview_page(_preview(period_end), status=409, made_since=made_since, problem=(

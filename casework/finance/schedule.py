@@ -82,9 +82,11 @@ def generate(session: Session, agreement: Agreement, *, through: date) -> int:
     return _insert_ignoring_duplicates(session, rows)
 
 
-def generate_due(session: Session, period_end: date) -> int:
-    """Extend the schedule of every payable agreement whose lines stop before `period_end`: one query for the
-    agreements, then multi-row inserts (schedules are contiguous, so only periods after the last line)."""
+def due_extensions(session: Session, period_end: date) -> list[dict[str, Any]]:
+    """The lines `generate_due` would add for `period_end` (nothing is written): every payable agreement whose
+    lines stop before `period_end`, periods after its last line (schedules are contiguous) up to the period
+    containing `period_end`. One query for the agreements. Shared by `generate_due` and the payment run
+    preview (`runs.preview_run`), so both always select the same lines."""
     last = (select(ScheduleLine.agreement_id, func.max(ScheduleLine.period_end).label("last"))
             .group_by(ScheduleLine.agreement_id).subquery())
     stmt = (select(Agreement, last.c.last).outerjoin(last, last.c.agreement_id == Agreement.id)
@@ -97,7 +99,13 @@ def generate_due(session: Session, period_end: date) -> int:
     for agreement, last_day in session.execute(stmt).unique():
         rows.extend(line_values(agreement, s, e) for s, e in periods(agreement, period_end)
                     if last_day is None or s > last_day)
-    return _insert_ignoring_duplicates(session, rows)
+    return rows
+
+
+def generate_due(session: Session, period_end: date) -> int:
+    """Extend the schedule of every payable agreement whose lines stop before `period_end` (see
+    `due_extensions`) with multi-row inserts. Returns how many lines were added."""
+    return _insert_ignoring_duplicates(session, due_extensions(session, period_end))
 
 
 def apply_end_date(session: Session, agreement: Agreement) -> dict[str, int]:

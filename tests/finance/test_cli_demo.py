@@ -39,10 +39,16 @@ def test_cli_run_writes_the_file_and_download_repeats_it(request, tmp_path_facto
     assert data.startswith(b"record_type,run_id,line_id,") and data.endswith(b"\r\n")
     assert data.decode("utf-8").splitlines()[-1].startswith("T,")
 
-    empty = _invoke(env, "finance", "run", "--period-end", "2026-01-18", "--out", str(tmp_path / "none.csv"))
-    assert empty.exit_code == 0 and "nothing due" in empty.output  # not collected twice
-
     run_id = data.decode().splitlines()[1].split(",")[1]
+    repeated = _invoke(env, "finance", "run", "--period-end", "2026-01-18", "--out", str(tmp_path / "none.csv"))
+    assert repeated.exit_code == 1, repeated.output  # not collected twice, and no empty run
+    assert f"payment run {run_id} (period end 2026-01-18) already paid it" in repeated.output
+    assert not (tmp_path / "none.csv").exists()
+    earlier = _invoke(env, "finance", "run", "--period-end", "2026-01-04", "--out", str(tmp_path / "none.csv"))
+    assert earlier.exit_code == 1 and "Nothing is due up to 2026-01-04" in earlier.output
+    assert not (tmp_path / "none.csv").exists()
+    assert _invoke(env, "finance", "download", str(int(run_id) + 1), "--out", str(tmp_path / "x.csv")
+                   ).exit_code == 1  # the refused runs left no run behind
     again = tmp_path / "again.csv"
     downloaded = _invoke(env, "finance", "download", run_id, "--out", str(again))
     assert downloaded.exit_code == 0 and again.read_bytes() == data

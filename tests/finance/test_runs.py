@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from casework.errors import Invalid, NotFound
+from casework.errors import Conflict, Invalid, NotFound
 from casework.finance import agreements, export, runs, schedule
 from casework.finance.models import ScheduleLine
 from tests.finance.factories import create_agreement, create_person, create_provider
@@ -66,21 +66,23 @@ def test_run_collects_due_lines_in_arrears_and_exports_them(session):
 def test_a_line_is_exported_once_and_a_run_is_never_recollected(session):
     a = create_agreement(session, start_date=MON, end_date=date(2026, 1, 25))
     first = _run(session, date(2026, 1, 11))
-    second = _run(session, date(2026, 1, 11))
-    assert (first.line_count, second.line_count) == (1, 0)
+    assert first.line_count == 1
+    with pytest.raises(Conflict) as repeated:  # the same run again: refused, naming the run that paid it
+        _run(session, date(2026, 1, 11))
+    assert repeated.value.code == "already_paid" and repeated.value.details["run_id"] == first.id
+    assert f"payment run {first.id}" in repeated.value.message
     third = _run(session, date(2026, 1, 25))
     assert third.line_count == 2
     lines = schedule.lines_for(session, a.id)
     assert [ln.payment_run_id for ln in lines] == [first.id, third.id, third.id]
     assert all(ln.status == "exported" and ln.exported_at is not None for ln in lines)
-    assert _rows(second.file_content)[-1][:3] == ["T", str(second.id), "0"]
     # re-download: the same bytes, counted
     name, text = runs.download(session, first.id)
     assert (name, text) == (first.file_name, first.file_content)
     assert runs.download(session, first.id)[1] == text and first.download_count == 2
     assert export.sha256(text) == first.file_sha256
     listed, total = runs.list_runs(session)
-    assert total >= 3 and listed[0].id == third.id
+    assert total == 2 and [r.id for r in listed] == [third.id, first.id]  # the refused run left nothing
 
 
 def test_runs_extend_open_ended_schedules(session):
@@ -97,8 +99,9 @@ def test_cancelled_agreement_stops_future_lines_and_reports_overpayment(session)
     assert paid.line_count == 2
     outcome = agreements.end(session, a, end_date=date(2026, 1, 14), reason="Died", version=a.version)
     assert outcome == {"cancelled_lines": 2, "overpaid_pence": 4000}  # 15-18 Jan was paid already
-    later = _run(session, date(2026, 2, 28))
-    assert later.line_count == 0
+    with pytest.raises(Invalid) as nothing:
+        _run(session, date(2026, 2, 28))
+    assert nothing.value.code == "nothing_due" and "period_end" in nothing.value.details
     assert {ln.status for ln in schedule.lines_for(session, a.id)} == {"exported", "cancelled"}
 
 
@@ -108,7 +111,8 @@ def test_cancel_after_some_payments_keeps_them_and_stops_the_rest(session):
     assert paid.line_count == 2
     outcome = agreements.cancel(session, a, reason="Provider closed")
     assert outcome["cancelled_lines"] == 3 and a.end_date == date(2026, 1, 18)
-    assert _run(session, date(2026, 3, 1)).line_count == 0
+    with pytest.raises(Invalid):
+        _run(session, date(2026, 3, 1))
     assert [ln.status for ln in schedule.lines_for(session, a.id)] == ["exported"] * 2 + ["cancelled"] * 3
 
 
@@ -116,7 +120,8 @@ def test_requested_and_rejected_agreements_are_not_paid(session):
     requested = create_agreement(session, start_date=MON, authorise=False)
     rejected = create_agreement(session, start_date=MON, authorise=False)
     agreements.reject(session, rejected, reason="Not eligible")
-    _run(session, date(2026, 2, 1))
+    with pytest.raises(Invalid):  # nothing is due
+        _run(session, date(2026, 2, 1))
     for a in (requested, rejected):
         assert schedule.lines_for(session, a.id) == []
 
@@ -125,7 +130,8 @@ def test_one_off_is_paid_once_after_its_date(session):
     person = create_person(session)
     create_agreement(session, person=person, service_type="one_off", unit_cost_pence=45_000, units_per_week="1",
                      start_date=date(2026, 1, 14))
-    assert _run(session, date(2026, 1, 13)).line_count == 0
+    with pytest.raises(Invalid):
+        _run(session, date(2026, 1, 13))
     run = _run(session, date(2026, 1, 14))
     assert run.line_count == 1 and run.total_pence == 45_000
 
