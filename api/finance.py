@@ -99,6 +99,15 @@ class PaymentRunCreateSchema(Schema):
         unknown = RAISE
 
     period_end = fields.Date(required=True)
+    # the `digest` of GET /finance/payment-runs/preview: the run is kept only if it pays exactly those lines
+    expected_digest = fields.Str(load_default=None, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+
+
+class PaymentRunPreviewQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    period_end = fields.Date(required=True)
 
 
 class PaymentRunSchema(Schema):
@@ -112,6 +121,25 @@ class PaymentRunSchema(Schema):
     created_by = fields.Str(allow_none=True)
     created_at = fields.DateTime()
     download_count = fields.Int()
+
+
+class DueLineSchema(Schema):
+    agreement_id = fields.Int()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    amount_pence = fields.Int()
+    line_id = fields.Int(allow_none=True)  # null: a schedule line the run adds first
+
+
+class PaymentRunPreviewSchema(Schema):
+    period_end = fields.Date()
+    line_count = fields.Int()
+    agreement_count = fields.Int()
+    total_pence = fields.Int()
+    digest = fields.Str()
+    latest_run_id = fields.Int()
+    paid_by = fields.Nested(PaymentRunSchema, allow_none=True)
+    lines = fields.List(fields.Nested(DueLineSchema))
 
 
 def _now():  # type: ignore[no-untyped-def]
@@ -299,9 +327,28 @@ def finance_runs():  # type: ignore[no-untyped-def]
     return {"items": PaymentRunSchema(many=True).dump(rows), "total": total}
 
 
+@blueprint.get("/finance/payment-runs/preview")
+@requires(Permission.FINANCE)
+@documented("What a payment run up to period_end would pay now, writing nothing: every line (line_id null for "
+            "a line the run adds first), the total, a digest to pass as expected_digest when creating the run, "
+            "and paid_by, the newest run whose period end covers this one",
+            response=PaymentRunPreviewSchema, query={"period_end": "YYYY-MM-DD, required; not in the future"})
+def finance_run_preview():  # type: ignore[no-untyped-def]
+    data = load(PaymentRunPreviewQuerySchema(), request.args.to_dict())
+    preview = runs.preview_run(db_session(), data["period_end"], today=local_date(_now()))
+    return PaymentRunPreviewSchema().dump({
+        "period_end": preview.period_end, "line_count": len(preview.lines),
+        "agreement_count": preview.agreement_count, "total_pence": preview.total_pence, "digest": preview.digest,
+        "latest_run_id": preview.latest_run_id, "paid_by": preview.paid_by, "lines": preview.lines})
+
+
 @blueprint.post("/finance/payment-runs")
 @requires(Permission.FINANCE)
-@documented("Collect due payments up to period_end and export them (each payment exported exactly once)",
+@documented("Collect due payments up to period_end and export them (each payment exported exactly once). "
+            "A run that would pay nothing is refused: 409 already_paid (details.run_id names the run that paid "
+            "up to this period end, e.g. a repeated request), 409 run_in_progress, 422 nothing_due. With "
+            "expected_digest (from the preview) the run is made only if it pays exactly the previewed lines "
+            "(else 409 preview_changed); nothing is written when refused",
             body=PaymentRunCreateSchema, response=PaymentRunSchema, status=201)
 def finance_run_create():  # type: ignore[no-untyped-def]
     session = db_session()
@@ -309,7 +356,7 @@ def finance_run_create():  # type: ignore[no-untyped-def]
     now = _now()
     try:
         run = runs.create_run(session, period_end=data["period_end"], created_by=current_actor().username,
-                              today=local_date(now), now=now)
+                              today=local_date(now), now=now, expected_digest=data["expected_digest"])
     except OperationalError as exc:
         conflict = runs.busy_conflict(exc)
         if conflict is None:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casework.audit.models import AuditEvent
-from casework.finance.models import Agreement, Provider
+from casework.finance.models import Agreement, PaymentRun, Provider, ScheduleLine
 from tests.conftest import sign_in
 from tests.factories import create_user
 from tests.finance.factories import create_agreement, create_person, create_provider
@@ -182,6 +182,77 @@ def test_payment_run_create_list_and_download(client, officer, session):
     assert audited == [("export", None), ("export", "downloaded again"), ("export", "downloaded again")]
 
 
+def _counts(session):
+    return (session.scalar(select(func.count()).select_from(PaymentRun)),
+            session.scalar(select(func.count()).select_from(ScheduleLine)))
+
+
+def test_preview_names_what_the_run_then_pays_and_writes_nothing(client, officer, session):
+    a = create_agreement(session, unit_cost_pence=1000, units_per_week="7", start_date=date(2026, 1, 5),
+                         today=date(2026, 1, 5))  # open-ended: scheduled 4 weeks ahead, the run adds the rest
+    before = _counts(session)
+    response = client.get("/api/finance/payment-runs/preview?period_end=2026-03-01", headers=officer)
+    assert response.status_code == 200, response.json
+    preview = response.json
+    assert _counts(session) == before  # nothing written, not even the lines the run would add
+    assert (preview["period_end"], preview["line_count"], preview["agreement_count"]) == ("2026-03-01", 8, 1)
+    assert preview["total_pence"] == 8 * 7000 and preview["paid_by"] is None
+    assert [line["period_start"] for line in preview["lines"]][:2] == ["2026-01-05", "2026-01-12"]
+    assert {line["agreement_id"] for line in preview["lines"]} == {a.id}
+    added = [line for line in preview["lines"] if line["line_id"] is None]
+    assert [line["period_end"] for line in added] == ["2026-02-15", "2026-02-22", "2026-03-01"]
+
+    created = client.post("/api/finance/payment-runs", headers=officer,
+                          json={"period_end": "2026-03-01", "expected_digest": preview["digest"]})
+    assert created.status_code == 201, created.json
+    assert (created.json["line_count"], created.json["total_pence"]) == (8, preview["total_pence"])
+
+    after = client.get("/api/finance/payment-runs/preview?period_end=2026-03-01", headers=officer).json
+    assert (after["line_count"], after["paid_by"]["id"]) == (0, created.json["id"])
+
+
+def test_preview_bad_or_future_period_end_is_422(client, officer):
+    for query in ("", "?period_end=01/03/2026", "?period_end=2026-03-01&x=1", "?period_end=2026-03-03"):
+        response = client.get(f"/api/finance/payment-runs/preview{query}", headers=officer)
+        assert response.status_code == 422, query
+        assert set(response.json["error"]["details"]) & {"period_end", "x"}, response.json
+
+
+def test_a_repeated_run_request_is_refused_naming_the_run_and_writes_nothing(client, officer, session):
+    create_agreement(session, unit_cost_pence=1000, units_per_week="7", start_date=date(2026, 1, 5),
+                     end_date=date(2026, 1, 18))
+    first = client.post("/api/finance/payment-runs", headers=officer, json={"period_end": "2026-01-18"})
+    assert first.status_code == 201
+    before = _counts(session)
+    for period_end in ("2026-01-18", "2026-01-11"):  # the same request again; an earlier day it also covered
+        again = client.post("/api/finance/payment-runs", headers=officer, json={"period_end": period_end})
+        assert again.status_code == 409, again.json
+        error = again.json["error"]
+        assert error["code"] == "already_paid" and error["details"]["run_id"] == first.json["id"]
+        assert f"payment run {first.json['id']}" in error["message"]
+    assert _counts(session) == before
+    listed = client.get("/api/finance/payment-runs", headers=officer).json
+    assert listed["total"] == 1
+
+
+def test_a_run_with_nothing_due_is_422_and_a_stale_preview_is_409(client, officer, session):
+    nothing = client.post("/api/finance/payment-runs", headers=officer, json={"period_end": "2026-01-18"})
+    assert nothing.status_code == 422 and nothing.json["error"]["code"] == "nothing_due"
+    assert "period_end" in nothing.json["error"]["details"]
+    create_agreement(session, unit_cost_pence=1000, units_per_week="7", start_date=date(2026, 1, 5),
+                     end_date=date(2026, 1, 25))
+    digest = client.get("/api/finance/payment-runs/preview?period_end=2026-01-18", headers=officer).json["digest"]
+    create_agreement(session, unit_cost_pence=500, units_per_week="7",
+                     start_date=date(2026, 1, 5), end_date=date(2026, 1, 11))  # due since the preview
+    stale = client.post("/api/finance/payment-runs", headers=officer,
+                        json={"period_end": "2026-01-18", "expected_digest": digest})
+    assert stale.status_code == 409 and stale.json["error"]["code"] == "preview_changed"
+    assert _counts(session)[0] == 0
+    bad = client.post("/api/finance/payment-runs", headers=officer,
+                      json={"period_end": "2026-01-18", "expected_digest": "not-a-digest"})
+    assert bad.status_code == 422 and "expected_digest" in bad.json["error"]["details"]
+
+
 def test_a_locked_database_during_a_run_is_a_409(client, officer, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
@@ -196,8 +267,16 @@ def test_a_locked_database_during_a_run_is_a_409(client, officer, monkeypatch):
 
 
 def test_openapi_documents_finance_routes(client):
-    paths = client.get("/api/openapi.json").json["paths"]
+    spec = client.get("/api/openapi.json").json
+    paths = spec["paths"]
     assert {"/api/finance/providers", "/api/finance/providers/{provider_id}", "/api/finance/agreements",
             "/api/finance/agreements/{agreement_id}", "/api/finance/payment-runs",
-            "/api/finance/payment-runs/{run_id}/file"} <= set(paths)
+            "/api/finance/payment-runs/{run_id}/file", "/api/finance/payment-runs/preview"} <= set(paths)
+    preview = paths["/api/finance/payment-runs/preview"]["get"]
+    assert [p["name"] for p in preview["parameters"]] == ["period_end"]
+    ref = preview["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    schema = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert {"digest", "lines", "total_pence", "paid_by"} <= set(schema["properties"])
+    create = paths["/api/finance/payment-runs"]["post"]
+    assert "already_paid" in create["summary"]
     assert paths["/api/finance/providers"]["post"]["summary"].startswith("Create a provider")

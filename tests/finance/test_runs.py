@@ -5,11 +5,11 @@ import io
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casework.errors import Conflict, Invalid, NotFound
 from casework.finance import agreements, export, runs, schedule
-from casework.finance.models import ScheduleLine
+from casework.finance.models import PaymentRun, ScheduleLine
 from tests.finance.factories import create_agreement, create_person, create_provider
 
 MON = date(2026, 1, 5)
@@ -142,3 +142,91 @@ def test_period_end_in_the_future_is_refused_and_unknown_run_is_404(session):
     assert "period_end" in exc.value.details
     with pytest.raises(NotFound):
         runs.download(session, 987_654)
+
+
+def _line_count(session):
+    return session.scalar(select(func.count()).select_from(ScheduleLine))
+
+
+@pytest.mark.parametrize("period_end", [date(2026, 3, 1), date(2026, 2, 25)], ids=["sunday", "mid-week"])
+def test_preview_is_exactly_what_the_run_pays_and_writes_nothing(session, period_end):
+    open_ended = create_agreement(session, start_date=date(2025, 12, 3), today=date(2025, 12, 3))
+    create_agreement(session, start_date=date(2026, 1, 7), end_date=date(2026, 2, 18))
+    create_agreement(session, start_date=date(2026, 2, 25), today=date(2026, 2, 25))
+    create_agreement(session, service_type="one_off", unit_cost_pence=45_000, units_per_week="1",
+                     start_date=date(2026, 2, 10))
+    create_agreement(session, service_type="direct_payment", unit_cost_pence=21_000, units_per_week="1",
+                     payee_reference="DP-ACC-PREV", start_date=date(2026, 1, 12))
+    ended = create_agreement(session, start_date=date(2026, 1, 5), today=date(2026, 1, 5))
+    agreements.end(session, ended, end_date=date(2026, 2, 11), reason="moved")
+    create_agreement(session, authorise=False, start_date=date(2026, 1, 5))
+    earlier = _run(session, date(2026, 1, 18))
+    before = (_line_count(session), session.scalar(select(func.count()).select_from(PaymentRun)))
+
+    preview = runs.preview_run(session, period_end, today=TODAY)
+    assert (_line_count(session), session.scalar(select(func.count()).select_from(PaymentRun))) == before
+    assert any(line.line_id is None and line.agreement_id == open_ended.id for line in preview.lines)  # added
+    assert all(line.period_end <= period_end for line in preview.lines)
+    assert preview.latest_run_id == earlier.id and preview.paid_by is None  # earlier covers 18 Jan only
+
+    run = runs.create_run(session, period_end=period_end, created_by="fin.officer", today=TODAY,
+                          expected_digest=preview.digest)
+    paid = sorted((ln.agreement_id, ln.period_start, ln.period_end, ln.amount_pence) for ln in session.scalars(
+        select(ScheduleLine).where(ScheduleLine.payment_run_id == run.id)))
+    assert paid == sorted((x.agreement_id, x.period_start, x.period_end, x.amount_pence) for x in preview.lines)
+    assert (run.line_count, run.total_pence) == (len(preview.lines), preview.total_pence)
+    assert runs.run_digest(session, run.id) == preview.digest
+    after = runs.preview_run(session, period_end)
+    assert after.lines == [] and after.paid_by is run
+
+
+def test_generate_due_adds_exactly_the_shared_selection(session):
+    a = create_agreement(session, start_date=MON, today=MON)  # scheduled to 8 Feb
+    due = schedule.due_extensions(session, date(2026, 3, 4))
+    assert [(r["agreement_id"], r["period_start"]) for r in due] == [
+        (a.id, date(2026, 2, 9)), (a.id, date(2026, 2, 16)), (a.id, date(2026, 2, 23)), (a.id, date(2026, 3, 2))]
+    assert schedule.generate_due(session, date(2026, 3, 4)) == 4
+    assert schedule.due_extensions(session, date(2026, 3, 4)) == []
+
+
+def test_preview_refuses_a_future_period_end(session):
+    with pytest.raises(Invalid) as exc:
+        runs.preview_run(session, date(2026, 3, 3), today=TODAY)
+    assert "period_end" in exc.value.details
+
+
+def test_a_refused_run_writes_nothing_even_the_schedule_it_extended(session):
+    create_agreement(session, start_date=MON, today=MON)  # open-ended: scheduled up to Sunday 8 Feb
+    first = _run(session, date(2026, 2, 8))
+    assert first.line_count == 5
+    lines = _line_count(session)
+    # Wednesday 11 Feb: the run would add the week 9-15 Feb (not due yet) and claim nothing -> refused, and
+    # the line it added is rolled back with it
+    with pytest.raises(Invalid) as nothing:
+        _run(session, date(2026, 2, 11))
+    assert nothing.value.code == "nothing_due" and "period_end" in nothing.value.details
+    assert _line_count(session) == lines
+    for period_end in (date(2026, 2, 8), date(2026, 2, 1)):  # covered by the first run, nothing since
+        with pytest.raises(Conflict) as exc:
+            _run(session, period_end)
+        assert exc.value.code == "already_paid" and exc.value.details["run_id"] == first.id
+    assert _line_count(session) == lines
+    assert session.scalars(select(PaymentRun)).all() == [first]
+
+
+def test_a_preview_that_changed_is_refused_and_writes_nothing(session):
+    a = create_agreement(session, start_date=MON, end_date=date(2026, 2, 1))
+    preview = runs.preview_run(session, date(2026, 1, 25), today=TODAY)
+    assert len(preview.lines) == 3
+    agreements.end(session, a, end_date=date(2026, 1, 14), reason="moved", version=a.version)
+    with pytest.raises(Conflict) as exc:
+        runs.create_run(session, period_end=date(2026, 1, 25), created_by="x", today=TODAY,
+                        expected_digest=preview.digest)
+    assert exc.value.code == "preview_changed"
+    assert session.scalar(select(func.count()).select_from(PaymentRun)) == 0
+    assert {ln.status for ln in schedule.lines_for(session, a.id)} == {"pending", "cancelled"}
+    # the lines as they are now can be paid with a fresh preview
+    fresh = runs.preview_run(session, date(2026, 1, 25), today=TODAY)
+    run = runs.create_run(session, period_end=date(2026, 1, 25), created_by="x", today=TODAY,
+                          expected_digest=fresh.digest)
+    assert run.line_count == 2 and run.total_pence == fresh.total_pence

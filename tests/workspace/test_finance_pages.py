@@ -326,3 +326,36 @@ def test_unknown_agreement_and_run_are_404(client, officer) -> None:
     assert client.get("/finance/agreements/999999").status_code == 404
     assert client.get("/finance/payment-runs/999999").status_code == 404
     assert client.get("/finance/payment-runs/999999/file").status_code == 404
+
+
+def test_preview_page_shows_the_finance_service_preview(client, session, officer) -> None:
+    """The page's figures and confirm digest are the service's (runs.preview_run), not a copy of its logic."""
+    from casework.finance import runs
+
+    create_agreement(session, start_date=date(2026, 1, 5), today=date(2026, 1, 5))
+    create_agreement(session, service_type="one_off", unit_cost_pence=45_000, units_per_week="1",
+                     start_date=date(2026, 2, 10))
+    service = runs.preview_run(session, PERIOD_END)
+    preview = preview_form(client)
+    fields = confirm_fields(preview)
+    assert fields["digest"] == service.digest and fields["after_run"] == str(service.latest_run_id)
+    summary = {dt.get_text(strip=True): dd.get_text(strip=True) for dt, dd in zip(
+        page(preview).select(".govuk-summary-list__key"), page(preview).select(".govuk-summary-list__value"),
+        strict=True)}
+    assert summary["Payments"] == str(len(service.lines)) and summary["Agreements"] == "2"
+    assert summary["Total"] == f"£{service.total_pence // 100:,}.{service.total_pence % 100:02d}"
+
+
+def test_confirm_after_another_officer_paid_it_is_409_naming_that_run(client, session, officer) -> None:
+    from casework.finance import runs
+
+    create_agreement(session, start_date=date(2026, 2, 2), end_date=date(2026, 2, 22))
+    fields = confirm_fields(preview_form(client, date(2026, 2, 22)))
+    other = runs.create_run(session, period_end=PERIOD_END, created_by="someone.else", today=NOW.date())
+    session.flush()
+    refused = client.post("/finance/payment-runs", data=fields)
+    assert refused.status_code == 409
+    assert "no payment run was created" in error_summary(refused)[0][0]
+    assert page(refused).select_one(f"a[href='/finance/payment-runs/{other.id}']") is not None
+    assert counts(session)[0] == 1
+    assert page(refused).select_one("form[method=post][action='/finance/payment-runs']") is None
