@@ -17,7 +17,8 @@ def finance() -> None:
 
 
 @finance.command("run", help="Collect payments due up to --period-end (in arrears) and write the export file. "
-                             "Each payment is exported exactly once; the file is kept and can be downloaded again.")
+                             "Each payment is exported exactly once; the file is kept and can be downloaded again. "
+                             "With nothing due (e.g. the same run repeated) no run is made and the exit status is 1.")
 @click.option("--period-end", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Last day of the period to pay (YYYY-MM-DD); not in the future.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True),
@@ -50,8 +51,7 @@ def run_command(period_end, out: str) -> None:  # type: ignore[no-untyped-def]
     except DomainError as exc:
         raise click.ClickException(_describe(exc)) from None
     _write(out, text)
-    click.echo(f"Payment run {run_id}: {count} payment(s), total GBP {format_pounds(total)} -> {out}"
-               if count else f"Payment run {run_id}: nothing due -> {out}")
+    click.echo(f"Payment run {run_id}: {count} payment(s), total GBP {format_pounds(total)} -> {out}")
 
 
 @finance.command("download", help="Write the export file of an earlier payment run again (the same bytes).")

@@ -5,6 +5,11 @@ status = 'pending'``; on PostgreSQL the candidate rows are picked ``FOR UPDATE S
 concurrent run skips (rather than waits for) the rows the first is taking, and PostgreSQL re-checks the WHERE
 clause on any row that changed meanwhile. A line therefore ends up in one run only. SQLite serialises writers.
 A run's file is stored with it: it can be downloaded again, but a run is never collected again.
+
+``preview_run`` names exactly the payments ``create_run`` would make, writing nothing: the same claim query and
+the same schedule extension selection (``schedule.due_extensions``, which ``generate_due`` inserts). A run that
+would pay nothing is refused (``already_paid`` naming the run that paid up to that day, ``run_in_progress``,
+``nothing_due``) and, like a run whose lines differ from an ``expected_digest``, leaves nothing written.
 """
 
 from __future__ import annotations
