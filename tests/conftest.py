@@ -33,6 +33,25 @@ def _worker_suffix(config: pytest.Config) -> str:
     return f"_{workerinput['workerid']}" if workerinput else ""
 
 
+_CREATED_DATABASES: list[tuple[str, str]] = []  # (admin url, name) of PostgreSQL databases this process made
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the PostgreSQL databases this run created (CI names them per run: they would pile up on the
+    machine); CASEWORK_KEEP_TEST_DB=1 keeps them for a look after a failure."""
+    if os.environ.get("CASEWORK_KEEP_TEST_DB"):
+        return
+    for admin_url, name in _CREATED_DATABASES:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except Exception as exc:  # noqa: BLE001  (cleanup must not turn a green run red)
+            print(f"could not drop test database {name}: {exc}")
+        finally:
+            admin.dispose()
+
+
 def fresh_database_url(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory, label: str) -> str:
     """A new empty database: a temp SQLite file, or a freshly (re)created PostgreSQL database."""
     base = os.environ.get("TEST_DATABASE_URL", "")
@@ -45,6 +64,7 @@ def fresh_database_url(config: pytest.Config, tmp_path_factory: pytest.TempPathF
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
+    _CREATED_DATABASES.append((url.set(database="postgres").render_as_string(hide_password=False), name))
     return url.set(database=name).render_as_string(hide_password=False)
 
 
