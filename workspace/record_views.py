@@ -12,7 +12,9 @@ from sqlalchemy import select
 from casework import audit
 from casework.audit import AuditAction
 from casework.auth.access import requires
+from casework.auth.models import BreakGlassGrant
 from casework.auth.permissions import Permission
+from casework.db import utcnow
 from casework.errors import Invalid, NotFound
 from casework.records import codes
 from casework.records.access import can_edit_person, get_visible_person, visible_cases_clause
@@ -134,8 +136,17 @@ def person(person_id: int):  # type: ignore[no-untyped-def]
         chronology_page=chronology_page, more_entries=more_entries, notes_page=notes_page,
         steps=steps, relationship_labels=codes.RELATIONSHIP_TYPES, corrections=corrections, documents=documents,
         current_versions=current_versions, names=names, note_types=codes.NOTE_TYPES,
-        can_write=can_edit_person(actor, record),
+        can_write=can_edit_person(actor, record), emergency=emergency_grant(session, actor.user_id, person_id),
         processes=startable_processes() if actor.can(Permission.RECORDS_EDIT) and actor.can(Permission.WORK) else [])
+
+
+def emergency_grant(session, user_id: int, person_id: int) -> BreakGlassGrant | None:  # type: ignore[no-untyped-def]
+    """The user's live break-glass grant on this person or on one of their cases (both carry person_id), the one
+    lasting longest: the page says until when and why (read only)."""
+    return session.scalar(select(BreakGlassGrant).where(
+        BreakGlassGrant.user_id == user_id, BreakGlassGrant.person_id == str(person_id),
+        BreakGlassGrant.record_type.in_(("person", "case")), BreakGlassGrant.expires_at > utcnow(),
+        BreakGlassGrant.revoked_at.is_(None)).order_by(BreakGlassGrant.expires_at.desc()).limit(1))
 
 
 @blueprint.get("/cases/<reference>")
