@@ -259,7 +259,34 @@ def run(session: Session, people: int, echo: Callable[[str], None]) -> None:
         for case, steps in zip(_demo_cases(session, journey, len(journey.stages)), journey.stages, strict=False):
             drive(session, case, journey, steps, forms_dir=forms_dir)
             started += 1
-    echo(f"Demo: {started} process instances at different stages")
+    claimed = _claim_for_demo_workers(session)
+    echo(f"Demo: {started} process instances at different stages; {claimed} tasks claimed into practitioners' "
+         "My work")
+
+
+# Demo practitioners take some of their teams' waiting work, so My work is not empty on first sign-in.
+DEMO_CLAIMS = (("sam.worker", ("mash", "cin-east"), 2), ("alex.worker", ("cp-east",), 1),
+               ("priya.adults", ("adults-north",), 2))
+
+
+def _claim_for_demo_workers(session: Session) -> int:
+    from casework.engine_host import get_engine, operation_session
+    from engine.schema import work_item
+
+    engine, conn, claimed = get_engine(), session.connection(), 0
+    with operation_session(session):
+        for username, teams, count in DEMO_CLAIMS:
+            has_work = conn.execute(select(work_item.c.id).where(
+                work_item.c.status == "open", work_item.c.assignee == username).limit(1)).first()
+            if has_work is not None:  # a second `casework demo` claims nothing more
+                continue
+            waiting = conn.execute(select(work_item.c.id).where(
+                work_item.c.status == "open", work_item.c.assignee.is_(None), work_item.c.team.in_(teams),
+                work_item.c.role == "practitioner").order_by(work_item.c.due_at, work_item.c.id).limit(count))
+            for item_id in waiting.scalars().all():
+                engine.claim(conn, item_id, username)
+                claimed += 1
+    return claimed
 
 
 register_demo_step(DemoStep("processes", run=run, order=400))

@@ -31,7 +31,16 @@ def test_demo_drives_each_process_to_several_stages(app, session, settings):
     assert open_items and all(team for _, team in open_items)  # every item reaches a team queue
     assert any(role == "finance_officer" and team == "finance" for role, team in open_items)
     assert any("process instances at different stages" in m for m in messages)
+    # the demo practitioners find some of their teams' work already in My work, claimed through the engine
+    mine = dict(session.execute(select(work_item.c.assignee, func.count()).where(
+        work_item.c.status == "open", work_item.c.assignee.in_(["sam.worker", "priya.adults"]))
+        .group_by(work_item.c.assignee)).all())
+    assert mine == {"sam.worker": 2, "priya.adults": 2}, mine
+    assert session.scalar(select(func.count()).select_from(history_event).where(
+        history_event.c.event_type == "task_claimed")) >= 4
 
     with app.app_context():  # a second `casework demo` adds no duplicates
         run_demo(session, people=0, echo=lambda _: None)
     assert session.scalar(select(func.count()).select_from(process_instance)) == len(instances)
+    assert session.scalar(select(func.count()).select_from(work_item).where(
+        work_item.c.status == "open", work_item.c.assignee == "sam.worker")) == 2  # nothing more claimed
