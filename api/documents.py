@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 
 from flask import current_app, request, send_file
-from marshmallow import Schema, fields
+from marshmallow import RAISE, Schema, fields, pre_load, validate
 
 from api import blueprint
 from api.openapi import documented
 from casework.auth.access import requires
 from casework.auth.permissions import Permission
 from casework.errors import Invalid
+from casework.records import codes
 from casework.records import service_document as docs
 from casework.records.access import get_visible_person
 from casework.web.context import current_actor, db_session
@@ -27,12 +28,20 @@ class DocumentVersionSchema(Schema):
     created_by = fields.Int(allow_none=True)
 
 
+TYPE_HELP = ("What the document is, one of: " + ", ".join(f"{k} ({v})" for k, v in codes.DOCUMENT_TYPES.items())
+             + ". Required on upload; documents uploaded before types existed have none (null).")
+
+
 class DocumentSchema(Schema):
     id = fields.Int()
     person_id = fields.Int()
     case_id = fields.Int(allow_none=True)
     note_id = fields.Int(allow_none=True)
     title = fields.Str()
+    document_type = fields.Str(allow_none=True, validate=validate.OneOf(list(codes.DOCUMENT_TYPES)),
+                               metadata={"description": TYPE_HELP})
+    document_type_label = fields.Function(lambda d: codes.DOCUMENT_TYPES.get(d.document_type or ""),
+                                          allow_none=True, metadata={"description": "The type's label"})
     current_version = fields.Int()
     versions = fields.List(fields.Nested(DocumentVersionSchema))
     version = fields.Int()
@@ -45,8 +54,29 @@ def _settings():  # type: ignore[no-untyped-def]
     return settings.documents_dir, settings.max_upload_mb * 1024 * 1024
 
 
-def _upload() -> docs.Upload:
-    unknown = set(request.form) - {"title", "person_id", "case_id", "note_id", "version"}
+class DocumentUploadForm(Schema):
+    """The multipart form fields of POST /documents (besides ``file``)."""
+
+    class Meta:
+        unknown = RAISE
+
+    title = fields.Str(load_default="")
+    person_id = fields.Int(load_default=None)
+    case_id = fields.Int(load_default=None)
+    note_id = fields.Int(load_default=None)
+    document_type = fields.Str(
+        required=True, validate=validate.OneOf(list(codes.DOCUMENT_TYPES),
+                                               error="Unknown document type; choose one of: {choices}."),
+        error_messages={"required": "Select the type of document."}, metadata={"description": TYPE_HELP})
+
+    @pre_load
+    def _blank_is_missing(self, data, **_kwargs):  # type: ignore[no-untyped-def]
+        return {name: value for name, value in data.items() if value != ""}
+
+
+def _upload(allowed: frozenset[str] | None = frozenset({"version"})) -> docs.Upload:
+    """The uploaded file; ``allowed`` lists the other form fields (None: a schema has checked them)."""
+    unknown = set(request.form) - allowed if allowed is not None else set()
     if unknown:
         raise Invalid("Unknown fields", details={name: "Unknown field." for name in sorted(unknown)})
     file = request.files.get("file")
@@ -66,26 +96,35 @@ def _int_field(name: str) -> int | None:
 
 @blueprint.post("/documents")
 @requires(Permission.RECORDS_EDIT)
-@documented("Upload a document (multipart: file, title, and one of person_id, case_id, note_id)",
+@documented("Upload a document (multipart: file, title, document_type, and one of person_id, case_id, note_id). "
+            "document_type is required and must be a code of the document type list (see the Document schema); "
+            "an unknown or missing type is 422 with details.document_type",
             response=DocumentSchema, status=201)
 def upload_document():  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
-    upload = _upload()
+    form = DocumentUploadForm().load(request.form.to_dict())
+    upload = _upload(None)
     folder, max_bytes = _settings()
     doc = docs.add_document(session, actor, documents_dir=folder, max_bytes=max_bytes,
-                            person_id=_int_field("person_id"), case_id=_int_field("case_id"),
-                            note_id=_int_field("note_id"), title=request.form.get("title", ""), upload=upload)
+                            person_id=form["person_id"], case_id=form["case_id"], note_id=form["note_id"],
+                            title=form["title"], upload=upload, document_type=form["document_type"],
+                            require_type=True)
     session.commit()
     return DocumentSchema().dump(doc), 201
 
 
 @blueprint.get("/people/<int:person_id>/documents")
 @requires(Permission.RECORDS_VIEW)
-@documented("A person's documents", response=DocumentSchema(many=True))
+@documented("A person's documents, newest first; ?document_type=letter (repeat it, or comma-separate codes, for "
+            "several) lists only those types; an unknown code is 422", response=DocumentSchema(many=True),
+            query={"document_type": "document type code(s) to list; repeat or comma-separate for several"})
 def list_documents(person_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
     person = get_visible_person(session, actor, person_id)
-    return {"items": DocumentSchema(many=True).dump(docs.documents_for_person(session, actor, person))}
+    wanted = [code.strip() for raw in request.args.getlist("document_type") for code in raw.split(",")
+              if code.strip()]
+    found = docs.documents_for_person(session, actor, person, document_types=wanted or None)
+    return {"items": DocumentSchema(many=True).dump(found)}
 
 
 @blueprint.get("/documents/<int:document_id>")

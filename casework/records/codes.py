@@ -104,6 +104,14 @@ CHRONOLOGY_KINDS = {
 }
 CHRONOLOGY_SOURCES = ("workflow", "note", "manual", "case")
 
+# What a document is (the case view's Type column, filters and returns). Existing documents may have none.
+DOCUMENT_TYPES = {
+    "assessment_report": "Assessment report", "court_report": "Court report", "consent_form": "Consent form",
+    "letter": "Letter", "photo": "Photograph", "medical_report": "Medical report", "care_plan": "Care plan",
+    "meeting_minutes": "Meeting minutes", "referral": "Referral", "identity": "Identity document",
+    "other": "Other",
+}
+
 
 def check_code(table: dict[str, str], value: str | None, field: str) -> str | None:
     """Return value if it is a known code (or None); otherwise 422 naming the field."""

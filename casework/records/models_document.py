@@ -19,6 +19,8 @@ class Document(Attributed, Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id", ondelete="RESTRICT"), index=True)
     note_id: Mapped[int | None] = mapped_column(ForeignKey("case_note.id", ondelete="RESTRICT"), index=True)
     title: Mapped[str] = mapped_column(String(300))
+    # a code of codes.DOCUMENT_TYPES; required for new uploads, empty on documents uploaded before it existed
+    document_type: Mapped[str | None] = mapped_column(String(40), index=True)
     current_version: Mapped[int] = mapped_column(default=1)
     version: Mapped[int] = mapped_column(default=1)
     # UPDATE ... WHERE version = <the version read>: a concurrent writer makes the flush fail (-> 409)

@@ -17,6 +17,7 @@ from casework import audit
 from casework.audit import AuditAction
 from casework.auth.access import Actor
 from casework.errors import Forbidden, Invalid, NotFound
+from casework.records import codes
 from casework.records.access import can_edit_person, case_link_clause, get_visible_person, require_case_link
 from casework.records.common import stamp_new, touch
 from casework.records.models_case import Case
@@ -105,8 +106,12 @@ def _check_upload(upload: Upload, max_bytes: int) -> tuple[str, str, str]:
 
 
 def add_document(session: Session, actor: Actor, *, documents_dir: str, max_bytes: int, person_id: int | None,
-                 case_id: int | None, note_id: int | None, title: str, upload: Upload) -> Document:
-    """Attach a document to a person, a case or a note (the person is derived from the case or note)."""
+                 case_id: int | None, note_id: int | None, title: str, upload: Upload,
+                 document_type: str | None = None, require_type: bool = False) -> Document:
+    """Attach a document to a person, a case or a note (the person is derived from the case or note).
+
+    ``document_type`` is a code of ``codes.DOCUMENT_TYPES`` (unknown -> 422 on ``document_type``); the API and
+    the workspace pass ``require_type=True`` so that every upload through them has one."""
     if sum(x is not None for x in (person_id, case_id, note_id)) != 1:
         raise Invalid("Attach the document to one person, case or note", details={"person_id": "Choose one"})
     if case_id is not None:
@@ -126,8 +131,10 @@ def add_document(session: Session, actor: Actor, *, documents_dir: str, max_byte
         raise Forbidden("You cannot change this record")
     if not title.strip():
         raise Invalid("Give the document a title", details={"title": "Enter a title"})
+    check_document_type(document_type, required=require_type)
     name, mime, sha = _check_upload(upload, max_bytes)
-    doc = Document(person_id=person.id, case_id=case_id, note_id=note_id, title=title.strip()[:300])
+    doc = Document(person_id=person.id, case_id=case_id, note_id=note_id, title=title.strip()[:300],
+                   document_type=document_type)
     stamp_new(doc, actor)
     key = _store(documents_dir, upload.data, sha)
     version = DocumentVersion(version_no=1, filename=name, content_type=mime, size_bytes=len(upload.data),
@@ -139,6 +146,15 @@ def add_document(session: Session, actor: Actor, *, documents_dir: str, max_byte
     audit.record(session, actor, AuditAction.CREATE, record_type="document", record_id=doc.id,
                  person_id=doc.person_id, fields=("title", "content"))
     return doc
+
+
+def check_document_type(document_type: str | None, *, required: bool) -> str | None:
+    """A known document type code (or None when not required); otherwise 422 naming ``document_type``."""
+    if document_type is None or document_type == "":
+        if required:
+            raise Invalid("Choose the type of document", details={"document_type": "Select the type of document"})
+        return None
+    return codes.check_code(codes.DOCUMENT_TYPES, document_type, "document_type")
 
 
 def get_visible_document(session: Session, actor: Actor, document_id: int) -> Document:
@@ -200,8 +216,13 @@ def open_version(session: Session, actor: Actor, doc: Document, *, documents_dir
     return version, data
 
 
-def documents_for_person(session: Session, actor: Actor, person: Person) -> list[Document]:
+def documents_for_person(session: Session, actor: Actor, person: Person, *,
+                         document_types: list[str] | None = None) -> list[Document]:
+    """The person's documents the actor may see, newest first; ``document_types`` (codes) narrows the list."""
     get_visible_person(session, actor, person.id)
-    return list(session.scalars(select(Document).where(Document.person_id == person.id,
-                                                       case_link_clause(actor, Document.case_id))
-                                .order_by(Document.id.desc())))
+    query = select(Document).where(Document.person_id == person.id, case_link_clause(actor, Document.case_id))
+    if document_types:
+        for code in document_types:
+            codes.check_code(codes.DOCUMENT_TYPES, code, "document_type")
+        query = query.where(Document.document_type.in_(document_types))
+    return list(session.scalars(query.order_by(Document.id.desc())))

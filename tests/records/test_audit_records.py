@@ -86,7 +86,8 @@ def test_views_and_changes_are_audited_once_with_field_names(client, session):
     assert (event.action, event.record_type) == ("export", "chronology") and export.mimetype == "text/csv"
 
     doc, event = _do(client, session, "POST", "/api/documents", headers=h, content_type="multipart/form-data",
-                     data={"title": "Plan", "case_id": str(cid), "file": (io.BytesIO(b"plan text"), "plan.txt")})
+                     data={"title": "Plan", "case_id": str(cid), "document_type": "care_plan",
+                           "file": (io.BytesIO(b"plan text"), "plan.txt")})
     did = doc.get_json()["id"]
     assert (event.action, event.record_type, event.person_id) == ("create", "document", str(pid))
     _, event = _do(client, session, "GET", f"/api/documents/{did}/content")

@@ -80,11 +80,11 @@ def test_upload_api_refuses_exe_renamed_pdf(client, session):
     pid = client.post("/api/people", json={"forename": "Doc", "surname": "Holder", "confirm_not_duplicate": True},
                       headers=h).json["id"]
     bad = client.post("/api/documents", data={"title": "Report", "person_id": str(pid),
-                                              "file": (io.BytesIO(EXE), "report.pdf")}, headers=h,
+                                              "document_type": "court_report", "file": (io.BytesIO(EXE), "report.pdf")}, headers=h,
                       content_type="multipart/form-data")
     assert bad.status_code == 422 and "file" in bad.json["error"]["details"]
     good = client.post("/api/documents", data={"title": "Report", "person_id": str(pid),
-                                               "file": (io.BytesIO(PDF), "report.pdf")}, headers=h,
+                                               "document_type": "court_report", "file": (io.BytesIO(PDF), "report.pdf")}, headers=h,
                        content_type="multipart/form-data")
     assert good.status_code == 201 and good.json["versions"][0]["sha256"]
     download = client.get(f"/api/documents/{good.json['id']}/content", headers=h)
@@ -92,7 +92,7 @@ def test_upload_api_refuses_exe_renamed_pdf(client, session):
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     assert download.headers["Content-Disposition"].startswith("attachment")
     odd = client.post("/api/documents", data={"title": "Plan", "person_id": str(pid),
-                                              "file": (io.BytesIO(PDF), 'plan – Łódź.pdf')}, headers=h,
+                                              "document_type": "care_plan", "file": (io.BytesIO(PDF), 'plan – Łódź.pdf')}, headers=h,
                       content_type="multipart/form-data")
     assert odd.status_code == 201, odd.json
     odd_download = client.get(f"/api/documents/{odd.json['id']}/content", headers=h)
@@ -124,3 +124,28 @@ def test_attach_to_case_or_note_derives_the_person(session, tmp_path):
     path.write_bytes(PDF + b"tampered")
     with pytest.raises(Invalid):
         docs.open_version(session, actor, on_note, documents_dir=str(tmp_path))
+
+
+def test_document_type_is_checked_against_the_code_list(session, tmp_path):
+    actor = practitioner(session)
+    person = create_person(session, actor)
+
+    def add(**kw):  # type: ignore[no-untyped-def]
+        return docs.add_document(session, actor, documents_dir=str(tmp_path), max_bytes=10_000,
+                                 person_id=person.id, case_id=None, note_id=None, title="Scan",
+                                 upload=docs.Upload("scan.pdf", PDF), **kw)
+
+    with pytest.raises(Invalid) as unknown:
+        add(document_type="selfie")
+    assert "document_type" in unknown.value.details
+    with pytest.raises(Invalid) as missing:
+        add(require_type=True)
+    assert missing.value.details == {"document_type": "Select the type of document"}
+    assert list(tmp_path.rglob("*")) == []  # refused before anything was stored
+    typed = add(document_type="medical_report", require_type=True)
+    untyped = add()  # trusted callers (imports, older rows) may leave it empty
+    assert (typed.document_type, untyped.document_type) == ("medical_report", None)
+    only = docs.documents_for_person(session, actor, person, document_types=["medical_report"])
+    assert [d.id for d in only] == [typed.id]
+    with pytest.raises(Invalid):
+        docs.documents_for_person(session, actor, person, document_types=["selfie"])
