@@ -80,11 +80,13 @@ def test_upload_api_refuses_exe_renamed_pdf(client, session):
     pid = client.post("/api/people", json={"forename": "Doc", "surname": "Holder", "confirm_not_duplicate": True},
                       headers=h).json["id"]
     bad = client.post("/api/documents", data={"title": "Report", "person_id": str(pid),
-                                              "document_type": "court_report", "file": (io.BytesIO(EXE), "report.pdf")}, headers=h,
+                                              "document_type": "court_report",
+                                              "file": (io.BytesIO(EXE), "report.pdf")}, headers=h,
                       content_type="multipart/form-data")
     assert bad.status_code == 422 and "file" in bad.json["error"]["details"]
     good = client.post("/api/documents", data={"title": "Report", "person_id": str(pid),
-                                               "document_type": "court_report", "file": (io.BytesIO(PDF), "report.pdf")}, headers=h,
+                                               "document_type": "court_report",
+                                              "file": (io.BytesIO(PDF), "report.pdf")}, headers=h,
                        content_type="multipart/form-data")
     assert good.status_code == 201 and good.json["versions"][0]["sha256"]
     download = client.get(f"/api/documents/{good.json['id']}/content", headers=h)
@@ -92,7 +94,8 @@ def test_upload_api_refuses_exe_renamed_pdf(client, session):
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     assert download.headers["Content-Disposition"].startswith("attachment")
     odd = client.post("/api/documents", data={"title": "Plan", "person_id": str(pid),
-                                              "document_type": "care_plan", "file": (io.BytesIO(PDF), 'plan – Łódź.pdf')}, headers=h,
+                                              "document_type": "care_plan",
+                                              "file": (io.BytesIO(PDF), 'plan – Łódź.pdf')}, headers=h,
                       content_type="multipart/form-data")
     assert odd.status_code == 201, odd.json
     odd_download = client.get(f"/api/documents/{odd.json['id']}/content", headers=h)
