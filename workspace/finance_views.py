@@ -26,7 +26,7 @@ from casework.errors import Conflict, Invalid
 from casework.finance import agreements, export, providers, runs, schedule
 from casework.finance.codes import KINDS, SERVICE_TYPES, AgreementStatus, LineStatus
 from casework.finance.common import local_date
-from casework.finance.models import Agreement, PaymentRun
+from casework.finance.models import Agreement, PaymentRun, ScheduleLine
 from casework.records.access import visible_case_ids, visible_person_ids
 from casework.records.models_case import Case, CaseProcess
 from casework.records.models_person import Person
@@ -40,6 +40,8 @@ register_nav(NavEntry("Finance", "workspace.finance_agreements", Permission.FINA
 
 PER_PAGE = 25
 RUN_LINES_PER_PAGE = 100
+AGREEMENT_LINES_PER_PAGE = 50
+REASON_MAX = 2000
 PREVIEW_ROWS = 200
 STATUS_LABELS = {AgreementStatus.REQUESTED: "Requested", AgreementStatus.AUTHORISED: "Active",
                  AgreementStatus.ENDED: "Ended", AgreementStatus.REJECTED: "Rejected"}
@@ -150,18 +152,149 @@ def _process(instance_id: int | None) -> dict[str, Any] | None:
 def finance_agreement(agreement_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
     agreement = agreements.get_agreement(session, agreement_id)
-    lines = schedule.lines_for(session, agreement.id)
+    summary = schedule.schedule_summary(session, agreement.id)
+    line_total = sum(summary[f"{status}_lines"] for status in LineStatus.ALL)
+    pages = _pages(line_total, AGREEMENT_LINES_PER_PAGE)
+    page = min(_page_number(), pages)
+    lines = list(session.scalars(select(ScheduleLine).where(ScheduleLine.agreement_id == agreement.id)
+                                 .order_by(ScheduleLine.period_start, ScheduleLine.id)
+                                 .limit(AGREEMENT_LINES_PER_PAGE).offset((page - 1) * AGREEMENT_LINES_PER_PAGE)))
     case_reference = None
     if agreement.case_id is not None and current_actor().can(Permission.RECORDS_VIEW) \
             and visible_case_ids(session, current_actor(), [agreement.case_id]):
         case_reference = session.scalar(select(Case.reference).where(Case.id == agreement.case_id))
     return render_template(
         "workspace/finance_agreement.html", title=f"Agreement {agreement.reference}", a=agreement, lines=lines,
-        summary=schedule.schedule_summary(session, agreement.id), person=_people({agreement.person_id})[
+        line_total=line_total, page=page, pages=pages, per_page=AGREEMENT_LINES_PER_PAGE,
+        can_end=agreement.status in AgreementStatus.PAYABLE, summary=summary, person=_people({agreement.person_id})[
             agreement.person_id], case_reference=case_reference, process=_process(agreement.process_instance_id),
         names=services.display_names({agreement.requested_by or "", agreement.authorised_by or ""}),
         status_labels=STATUS_LABELS, status_tags=STATUS_TAGS, line_labels=LINE_LABELS,
         service=SERVICE_TYPES.get(agreement.service_type), kinds=KINDS)
+
+
+def _end_date_from_parts(parts: dict[str, str]) -> tuple[date | None, str | None]:
+    """The end date's GOV.UK date input -> (date, None) or (None, error message). The service's own rules (not
+    before the start date, not after the current end date) are checked by ``agreements.end``."""
+    missing = [name for name in ("day", "month", "year") if not parts[name]]
+    if len(missing) == 3:
+        return None, "Enter the end date"
+    if missing:
+        return None, f"The end date must include a {' and '.join(missing)}"
+    try:
+        value = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+    except ValueError:
+        return None, "The end date must be a real date"
+    if value.year < FIRST_YEAR:
+        return None, f"The end date must be in {FIRST_YEAR} or later"
+    return value, None
+
+
+def _error_list(errors: dict[str, str]) -> list[dict[str, str]]:
+    anchors = {"end_date": "#end_date-day", "version": "#stop-heading"}
+    return [{"text": message, "href": anchors.get(name, f"#{name}")} for name, message in errors.items()]
+
+
+def _stop_page(agreement: Agreement, action: str, *, errors: dict[str, str] | None = None,
+               parts: dict[str, str] | None = None, reason: str = "", version: int | None = None,
+               status: int = 200):  # type: ignore[no-untyped-def]
+    """The end or cancel page of an agreement (``action``: "end" or "cancel")."""
+    session = db_session()
+    errors = errors or {}
+    paid_until = schedule.last_exported_day(session, agreement.id)
+    summary = schedule.schedule_summary(session, agreement.id)
+    verb = "End" if action == "end" else "Cancel"
+    return render_template(
+        "workspace/finance_agreement_stop.html", title=f"{verb} agreement {agreement.reference}", a=agreement,
+        action=action, errors=errors, error_list=_error_list(errors),
+        parts=parts or {"day": "", "month": "", "year": ""}, reason=reason,
+        version=agreement.version if version is None else version, paid_until=paid_until, summary=summary,
+        can_stop=agreement.status in AgreementStatus.PAYABLE, status_labels=STATUS_LABELS), status
+
+
+@blueprint.get("/finance/agreements/<int:agreement_id>/end")
+@requires(Permission.FINANCE)
+def finance_agreement_end_form(agreement_id: int):  # type: ignore[no-untyped-def]
+    agreement = agreements.get_agreement(db_session(), agreement_id)
+    return _stop_page(agreement, "end")
+
+
+@blueprint.get("/finance/agreements/<int:agreement_id>/cancel")
+@requires(Permission.FINANCE)
+def finance_agreement_cancel_form(agreement_id: int):  # type: ignore[no-untyped-def]
+    agreement = agreements.get_agreement(db_session(), agreement_id)
+    return _stop_page(agreement, "cancel")
+
+
+def _stop(agreement_id: int, action: str):  # type: ignore[no-untyped-def]
+    """POST end / cancel: the finance service decides (its rules, its version check); a refusal writes nothing
+    and is shown with the GOV.UK error summary (422 for the details, 409 for a stale page or an agreement that
+    is no longer active). Audited as the API does."""
+    session = db_session()
+    actor = current_actor()
+    agreement = agreements.get_agreement(session, agreement_id)
+    reason = (request.form.get("reason") or "").strip()
+    parts = {p: (request.form.get(f"end_date-{p}") or "").strip()[:10] for p in ("day", "month", "year")}
+    try:
+        version = int(request.form.get("version") or "")
+    except ValueError:
+        version = None
+    errors: dict[str, str] = {}
+    end_date = None
+    if action == "end":
+        end_date, problem = _end_date_from_parts(parts)
+        if problem:
+            errors["end_date"] = problem
+    if not reason:
+        errors["reason"] = "Enter the reason for " + ("ending" if action == "end" else "cancelling") + \
+            " the agreement"
+    elif len(reason) > REASON_MAX:
+        errors["reason"] = f"The reason must be {REASON_MAX} characters or fewer"
+    if version is None:
+        errors["version"] = "Open the agreement again and make your change"
+    if errors:
+        return _stop_page(agreement, action, errors=errors, parts=parts, reason=reason, version=version,
+                          status=422)
+    try:
+        if action == "end":
+            assert end_date is not None
+            outcome = agreements.end(session, agreement, end_date=end_date, reason=reason, version=version,
+                                     now=services.now())
+        else:
+            outcome = agreements.cancel(session, agreement, reason=reason, version=version, now=services.now())
+    except (Invalid, Conflict) as exc:
+        session.rollback()
+        agreement = agreements.get_agreement(session, agreement_id)
+        status = 422 if isinstance(exc, Invalid) else 409
+        details = {k: v for k, v in (exc.details or {}).items() if k in ("end_date", "reason")}
+        if status == 409 or not details:
+            details = {"version": exc.message}
+        return _stop_page(agreement, action, errors=details, parts=parts, reason=reason,
+                          version=agreement.version if status == 409 else version, status=status)
+    audit.record(session, actor, "update", record_type="finance_agreement", record_id=agreement.id,
+                 person_id=agreement.person_id, fields=["end_date", "status"], reason=reason)
+    session.commit()
+    message = (f"Agreement {agreement.reference} ended on {_date(agreement.end_date)}." if action == "end" else
+               f"Agreement {agreement.reference} cancelled.")
+    cancelled = outcome.get("cancelled_lines", 0)
+    message += f" {cancelled} payment{'s' if cancelled != 1 else ''} not yet paid stopped."
+    if outcome.get("overpaid_pence"):
+        message += (f" {_pounds(outcome['overpaid_pence'])} was already paid for days after the end date: "
+                    "recover it from the payee.")
+    flash(message)
+    return redirect(url_for("workspace.finance_agreement", agreement_id=agreement.id), code=303)
+
+
+@blueprint.post("/finance/agreements/<int:agreement_id>/end")
+@requires(Permission.FINANCE)
+def finance_agreement_end(agreement_id: int):  # type: ignore[no-untyped-def]
+    return _stop(agreement_id, "end")
+
+
+@blueprint.post("/finance/agreements/<int:agreement_id>/cancel")
+@requires(Permission.FINANCE)
+def finance_agreement_cancel(agreement_id: int):  # type: ignore[no-untyped-def]
+    return _stop(agreement_id, "cancel")
 
 
 # ---- payment runs -------------------------------------------------------------------------------------------
@@ -186,6 +319,7 @@ class Preview:
     total_pence: int = 0
     digest: str = ""  # runs.lines_digest of the lines: the confirm form sends it back to create_run
     after_run: int = 0  # the newest run when previewed (to name runs made since)
+    paid_by: PaymentRun | None = None  # the newest exported run covering the day (the service's preview)
 
 
 def _preview(period_end: date) -> Preview:
@@ -194,7 +328,7 @@ def _preview(period_end: date) -> Preview:
     session = db_session()
     found = runs.preview_run(session, period_end)
     preview = Preview(period_end=period_end, lines=found.lines, total_pence=found.total_pence, digest=found.digest,
-                      after_run=found.latest_run_id)
+                      after_run=found.latest_run_id, paid_by=found.paid_by)
     groups: dict[int, dict[str, Any]] = {}
     for line in found.lines:
         g = groups.setdefault(line.agreement_id, {"agreement_id": line.agreement_id, "lines": 0,
