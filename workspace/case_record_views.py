@@ -1,5 +1,6 @@
 """Writing to the case record from the workspace: case notes (draft -> complete -> corrections), documents
-(upload, download) and chronology (an entry by hand, CSV / PDF export).
+(upload with a type, new versions, a document page listing every version, download) and chronology (an entry by
+hand, CSV / PDF export).
 
 Thin pages over the records services (``casework.records.service_note``, ``service_document``,
 ``service_chronology``): the services decide who may do what and what is valid; these views parse the GOV.UK
@@ -383,18 +384,39 @@ def add_correction(note_id: int):  # type: ignore[no-untyped-def]
 
 # -- documents -------------------------------------------------------------------------------------------
 
+# the upload form's fields in page order (the error summary lists them in this order)
+DOCUMENT_FIELDS = ("file", "title", "document_type", "case_id")
+
+
+@blueprint.app_template_filter("casework_document_type")
+def _document_type(code: str | None) -> str:
+    """A document type code as its label; documents uploaded before types existed have none."""
+    if not code:
+        return "Not recorded"
+    return codes.DOCUMENT_TYPES.get(code, code)
+
 
 def _document_form(person: Person, values: dict[str, str], errors: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
     max_mb = current_app.config["SETTINGS"].max_upload_mb
+    ordered = {f: errors[f] for f in DOCUMENT_FIELDS if f in errors} | errors
     return render_template("workspace/document_form.html", title="Upload a document", person=person,
-                           values=values, errors=errors, error_list=_error_list(errors),
-                           cases=_case_choices(person.id), max_mb=max_mb), status
+                           values=values, errors=ordered, error_list=_error_list(ordered),
+                           cases=_case_choices(person.id), max_mb=max_mb,
+                           document_types=codes.DOCUMENT_TYPES), status
+
+
+def _chosen_file(errors: dict[str, str]) -> docs.Upload | None:
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        errors["file"] = "Select a file to upload"
+        return None
+    return docs.Upload(filename=file.filename, data=file.read())
 
 
 @blueprint.get("/people/<int:person_id>/documents/new")
 @requires(Permission.RECORDS_EDIT)
 def new_document(person_id: int):  # type: ignore[no-untyped-def]
-    return _document_form(_editable_person(person_id), {"title": "", "case_id": ""}, {})
+    return _document_form(_editable_person(person_id), {"title": "", "case_id": "", "document_type": ""}, {})
 
 
 @blueprint.post("/people/<int:person_id>/documents")
@@ -403,23 +425,26 @@ def upload_document(person_id: int):  # type: ignore[no-untyped-def]
     session, actor = db_session(), current_actor()
     person = _editable_person(person_id)
     settings = current_app.config["SETTINGS"]
-    values = {"title": request.form.get("title") or "", "case_id": request.form.get("case_id") or ""}
+    values = {"title": request.form.get("title") or "", "case_id": request.form.get("case_id") or "",
+              "document_type": request.form.get("document_type") or ""}
     errors: dict[str, str] = {}
     title = _text(request.form, "title", errors, required="Enter a title", max_len=300, label="Title")
+    if not values["document_type"]:
+        errors["document_type"] = "Select the type of document"
+    elif values["document_type"] not in codes.DOCUMENT_TYPES:
+        errors["document_type"] = "Select a type of document from the list"
     case_id = _case_id(values["case_id"], _case_choices(person.id), errors)
-    file = request.files.get("file")
-    if file is None or not file.filename:
-        errors["file"] = "Select a file to upload"
+    upload = _chosen_file(errors)
     if errors:
         return _document_form(person, values, errors, 422)
-    assert file is not None and file.filename
-    upload = docs.Upload(filename=file.filename, data=file.read())
+    assert upload is not None
     try:
         with session.begin_nested():
             doc = docs.add_document(session, actor, documents_dir=settings.documents_dir,
                                     max_bytes=settings.max_upload_mb * 1024 * 1024,
                                     person_id=None if case_id else person.id, case_id=case_id, note_id=None,
-                                    title=title, upload=upload)
+                                    title=title, upload=upload, document_type=values["document_type"],
+                                    require_type=True)
     except Invalid as exc:
         return _document_form(person, values, _service_errors(exc), 422)
     session.commit()
@@ -427,19 +452,97 @@ def upload_document(person_id: int):  # type: ignore[no-untyped-def]
     return _back_to_person(person.id, "documents")
 
 
+def _document_page_data(document_id: int) -> tuple[Any, Person]:
+    """The document (404 if it or its person is hidden from the actor) and its person."""
+    session, actor = db_session(), current_actor()
+    doc = docs.get_visible_document(session, actor, document_id)
+    return doc, get_visible_person(session, actor, doc.person_id)
+
+
+@blueprint.get("/documents/<int:document_id>")
+@requires(Permission.RECORDS_VIEW)
+def document_page(document_id: int):  # type: ignore[no-untyped-def]
+    """A document's details and every version (newest first), each with who uploaded it, when, and a download."""
+    doc, person = _document_page_data(document_id)
+    case = db_session().get(Case, doc.case_id) if doc.case_id else None
+    names = user_names({v.created_by for v in doc.versions})
+    return render_template("workspace/document_page.html", title=doc.title, document=doc, person=person, case=case,
+                           versions=sorted(doc.versions, key=lambda v: v.version_no, reverse=True), names=names,
+                           can_write=can_edit_person(current_actor(), person))
+
+
+def _version_form(doc: Any, person: Person, values: dict[str, str], errors: dict[str, str],  # type: ignore[no-untyped-def]
+                  status: int = 200):
+    max_mb = current_app.config["SETTINGS"].max_upload_mb
+    current = next((v for v in doc.versions if v.version_no == doc.current_version), None)
+    return render_template("workspace/document_version_form.html", title="Upload a new version", document=doc,
+                           person=person, current=current, values=values, errors=errors,
+                           error_list=_error_list(errors), max_mb=max_mb), status
+
+
+def _editable_document(document_id: int) -> tuple[Any, Person]:
+    doc, person = _document_page_data(document_id)
+    if not can_edit_person(current_actor(), person):
+        raise Forbidden("You cannot change this record")
+    return doc, person
+
+
+@blueprint.get("/documents/<int:document_id>/versions/new")
+@requires(Permission.RECORDS_EDIT)
+def new_document_version(document_id: int):  # type: ignore[no-untyped-def]
+    doc, person = _editable_document(document_id)
+    return _version_form(doc, person, {"version": str(doc.version)}, {})
+
+
+@blueprint.post("/documents/<int:document_id>/versions")
+@requires(Permission.RECORDS_EDIT)
+def add_document_version(document_id: int):  # type: ignore[no-untyped-def]
+    """A new version through ``add_version`` (same file checks as an upload); earlier versions are kept."""
+    session, actor = db_session(), current_actor()
+    doc, person = _editable_document(document_id)
+    settings = current_app.config["SETTINGS"]
+    raw_version = request.form.get("version") or ""
+    values = {"version": raw_version}
+    errors: dict[str, str] = {}
+    upload = _chosen_file(errors)
+    if errors:
+        return _version_form(doc, person, values, errors, 422)
+    assert upload is not None
+    try:
+        with session.begin_nested():
+            added = docs.add_version(session, actor, doc, documents_dir=settings.documents_dir,
+                                     max_bytes=settings.max_upload_mb * 1024 * 1024, upload=upload,
+                                     expected_version=int(raw_version) if raw_version.isdigit() else None)
+    except Invalid as exc:
+        session.refresh(doc)
+        return _version_form(doc, person, values, _service_errors(exc), 422)
+    except Conflict as exc:
+        if exc.code != "stale_version":
+            raise
+        session.refresh(doc)
+        return _version_form(doc, person, {"version": str(doc.version)},
+                             {"file": "Someone uploaded a new version of this document after you opened this page. "
+                                      "Check the versions below and upload your file again"}, 409)
+    session.commit()
+    flash(f"Version {added.version_no} of ‘{doc.title}’ uploaded. Earlier versions are kept.")
+    return redirect(url_for("workspace.document_page", document_id=doc.id))
+
+
 @blueprint.errorhandler(RequestEntityTooLarge)
 def _too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
     """An upload over the size limit is refused before the form is read: show it on the upload form."""
-    person = None
-    if request.endpoint == "workspace.upload_document" and request.view_args:
-        try:
-            person = _editable_person(int(request.view_args["person_id"]))
-        except (NotFound, Forbidden):
-            person = None
-    if person is not None:
-        max_mb = current_app.config["SETTINGS"].max_upload_mb
-        return _document_form(person, {"title": "", "case_id": ""},
-                              {"file": f"The file must be smaller than {max_mb} MB"}, 413)
+    max_mb = current_app.config["SETTINGS"].max_upload_mb
+    too_big = {"file": f"The file must be smaller than {max_mb} MB"}
+    args = request.view_args or {}
+    try:
+        if request.endpoint == "workspace.upload_document" and "person_id" in args:
+            person = _editable_person(int(args["person_id"]))
+            return _document_form(person, {"title": "", "case_id": "", "document_type": ""}, too_big, 413)
+        if request.endpoint == "workspace.add_document_version" and "document_id" in args:
+            doc, person = _editable_document(int(args["document_id"]))
+            return _version_form(doc, person, {"version": str(doc.version)}, too_big, 413)
+    except (NotFound, Forbidden):
+        pass
     return error_response(413, "request_entity_too_large", exc.description or "The file is too large")
 
 

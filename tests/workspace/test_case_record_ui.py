@@ -220,9 +220,10 @@ def test_restricted_person_is_404_for_note_pages(client, session, world):
 
 
 def upload(client, person_id: int, token: str, *, name: str = "letter.pdf", data: bytes = PDF,  # type: ignore[no-untyped-def]
-           title: str = "Letter from school", case_id: str = ""):
+           title: str = "Letter from school", case_id: str = "", document_type: str = "letter"):
     return client.post(f"/people/{person_id}/documents", content_type="multipart/form-data", data={
-        "file": (io.BytesIO(data), name), "title": title, "case_id": case_id, "csrf_token": token})
+        "file": (io.BytesIO(data), name), "title": title, "case_id": case_id, "document_type": document_type,
+        "csrf_token": token})
 
 
 def test_upload_list_and_download_a_document(client, session, world, settings):
@@ -235,12 +236,15 @@ def test_upload_list_and_download_a_document(client, session, world, settings):
     assert response.status_code == 302 and response.headers["Location"] == f"/people/{person.id}#documents"
     doc = session.scalars(select(Document).where(Document.person_id == person.id)).one()
     assert doc.case_id == world["case"].id and doc.title == "Letter from school"
+    assert doc.document_type == "letter"
 
     rows = page(client.get(f"/people/{person.id}")).select("#documents ~ div table tbody tr")
     assert len(rows) == 1
     cells = [td.get_text(" ", strip=True) for td in rows[0].select("td")]
-    assert cells[0].startswith("Letter from school") and cells[1].startswith("PDF")
-    assert "Pat Practitioner" in cells[2] and cells[3] == "1"
+    assert cells[0].startswith("Letter from school") and cells[1] == "Letter" and cells[2].startswith("PDF")
+    assert "Pat Practitioner" in cells[3] and cells[4] == "1"
+    assert [a["href"] for a in rows[0].select("td")[5].select("a")] == [
+        f"/documents/{doc.id}", f"/documents/{doc.id}/versions/new"]
     link = rows[0].select_one("a")["href"]
     assert link == f"/documents/{doc.id}/download"
 
@@ -281,14 +285,60 @@ def test_upload_refusals_are_gov_uk_errors(client, session, world, app):
     assert response.status_code == 422
     assert summary_links(response) == [("Enter a title", "#title")]
     response = client.post(f"/people/{person.id}/documents", content_type="multipart/form-data",
-                           data={"title": "No file", "csrf_token": token})
+                           data={"title": "No file", "document_type": "letter", "csrf_token": token})
     assert response.status_code == 422 and summary_links(response) == [("Select a file to upload", "#file")]
+    response = client.post(f"/people/{person.id}/documents", content_type="multipart/form-data",
+                           data={"csrf_token": token})
+    assert summary_links(response) == [("Select a file to upload", "#file"), ("Enter a title", "#title"),
+                                       ("Select the type of document", "#document_type")]  # in page order
     # over the request size limit: refused before the form is read, still shown on the form
     app.config["MAX_CONTENT_LENGTH"] = 2000
     response = upload(client, person.id, token, data=PDF + b"0" * 5000)
     assert response.status_code == 413
     assert [href for _t, href in summary_links(response)] == ["#file"]
     assert session.scalars(select(Document).where(Document.person_id == person.id)).all() == []
+
+
+def test_upload_requires_a_document_type_from_the_list(client, session, world):
+    token = sign_in(client, world["worker"])
+    person = world["person"]
+    form = page(client.get(f"/people/{person.id}/documents/new"))
+    options = [(o["value"], o.get_text(strip=True)) for o in form.select("select#document_type option")]
+    assert options[0] == ("", "Choose a type") and ("court_report", "Court report") in options
+    assert form.find("label", attrs={"for": "document_type"}).get_text(strip=True) == "Type of document"
+    response = upload(client, person.id, token, document_type="")
+    assert response.status_code == 422
+    assert page(response).title.get_text(strip=True) == "Error: Upload a document – casework"
+    assert summary_links(response) == [("Select the type of document", "#document_type")]
+    assert page(response).select_one("#document_type-error") is not None
+    assert page(response).select_one("#title")["value"] == "Letter from school"  # typed title kept
+    response = upload(client, person.id, token, document_type="selfie")
+    assert response.status_code == 422
+    assert summary_links(response) == [("Select a type of document from the list", "#document_type")]
+    assert session.scalars(select(Document).where(Document.person_id == person.id)).all() == []
+    # a refused file keeps the chosen type selected
+    response = upload(client, person.id, token, document_type="court_report", name="scan.png")
+    assert response.status_code == 422
+    assert page(response).select_one("#document_type option[selected]")["value"] == "court_report"
+    assert upload(client, person.id, token, document_type="court_report").status_code == 302
+    doc = session.scalars(select(Document).where(Document.person_id == person.id)).one()
+    assert doc.document_type == "court_report"
+
+
+def test_documents_table_shows_type_and_not_recorded_for_older_rows(client, session, world, settings):
+    from casework.records import service_document as docs
+
+    token = sign_in(client, world["worker"])
+    person = world["person"]
+    docs.add_document(session, world["actor"], documents_dir=settings.documents_dir, max_bytes=10_000,
+                      person_id=person.id, case_id=None, note_id=None, title="Old scan",
+                      upload=docs.Upload("old.pdf", PDF))  # as rows from before document types existed
+    session.flush()
+    assert upload(client, person.id, token, title="Consent", document_type="consent_form").status_code == 302
+    rows = page(client.get(f"/people/{person.id}")).select("#documents ~ div table tbody tr")
+    types = {r.select("td")[0].get_text(" ", strip=True).split(" (")[0]: r.select("td")[1].get_text(strip=True)
+             for r in rows}
+    assert types == {"Consent": "Consent form", "Old scan": "Not recorded"}
 
 
 def test_add_chronology_entry_and_export(client, session, world):
