@@ -27,13 +27,26 @@ from casework.records import service_note as notes
 from casework.records.service_person import create_person
 from engine.schema import work_item
 from tests.browser.conftest import PASSWORD, Journey, LiveServer
-from tests.browser.test_dashboard_mobile import PHONE, WIDTHS
+from tests.browser.test_dashboard_mobile import PHONE
 from tests.finance.factories import create_agreement, create_provider
 from tests.finance.factories import create_person as create_finance_person
 from tests.workspace.conftest import publish_test_process
 
 _seq = itertools.count(1)
-LONG = "Seen at home with her grandmother; the house was cold and the front door lock was broken again"
+LONG = ("Seen at home with her grandmother; the house was cold and the front door lock was broken again. Contact: "
+        "duty.social.worker.children@northamptonshire-childrens-trust.example.gov.uk")
+# the page's scroll width, and (to say what to fix) the elements outside table regions that reach past the
+# viewport or whose own text sticks out of them (a long unbroken word: an email address, a file name)
+WIDTHS = """() => {
+  const label = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + [...e.classList].join('.');
+  const free = [...document.querySelectorAll('body *')].filter(e => !e.closest('.casework-table-wrap'));
+  return {page: document.documentElement.scrollWidth, body: document.body.scrollWidth,
+    wide: free.filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5).slice(0, 8)
+      .map(e => label(e) + ' ' + Math.round(e.getBoundingClientRect().right)),
+    overflowing: free.filter(e => e.scrollWidth > e.clientWidth + 4 && e.clientWidth > 0
+        && !['auto', 'scroll', 'hidden'].includes(getComputedStyle(e).overflowX)).slice(0, 8)
+      .map(e => label(e) + ' ' + e.scrollWidth + '>' + e.clientWidth)};
+}"""
 # every wide table sits in a scroll region that keyboard users can reach and screen readers can name
 REGIONS = """() => {
   const name = w => (w.getAttribute('aria-label') || (document.getElementById(w.getAttribute('aria-labelledby'))
@@ -68,7 +81,8 @@ def world(live_server: LiveServer) -> dict:
         person = create_person(session, boss, {"forename": "Anastasia-Rose", "surname": surname,
                                                "date_of_birth": date(2015, 3, 14)}, confirm_not_duplicate=True)
         details.add_alert(session, boss, person, alert_type="risk_to_staff",
-                          description="Visit in pairs: a large dog at the property")
+                          description="Visit in pairs: a large dog at the property. Out of hours: "
+                                      "emergency.duty.team@northamptonshire-childrens-trust.example.gov.uk")
         case = cases.open_case(session, boss, person, {"service_area": "children", "open_reason": "referral",
                                                        "team_id": accounts.get_team(session, team).id,
                                                        "worker_id": worker_row.id})
