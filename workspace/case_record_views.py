@@ -512,7 +512,8 @@ def add_document_version(document_id: int):  # type: ignore[no-untyped-def]
         with session.begin_nested():
             added = docs.add_version(session, actor, doc, documents_dir=settings.documents_dir,
                                      max_bytes=settings.max_upload_mb * 1024 * 1024, upload=upload,
-                                     expected_version=int(raw_version) if raw_version.isdigit() else None)
+                                     # no version (a tampered form) is treated as a stale page
+                                     expected_version=int(raw_version) if raw_version.isdigit() else -1)
     except Invalid as exc:
         session.refresh(doc)
         return _version_form(doc, person, values, _service_errors(exc), 422)
