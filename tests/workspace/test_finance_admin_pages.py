@@ -1,17 +1,18 @@
 """Finance officer's admin pages: end or cancel an agreement (GOV.UK errors from the service's rules, nothing
 written on refusal, audited as the API), the agreement's payment lines paged, and the run preview naming the run
-that already paid the period."""
+that already paid the period, and providers (list with search and paging, page with agreements, add, change)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from casework.audit.models import AuditEvent
-from casework.finance import runs
-from casework.finance.models import Agreement, ScheduleLine
+from casework.finance import providers, runs
+from casework.finance.models import Agreement, Provider, ScheduleLine
 from tests.conftest import sign_in
 from tests.factories import create_user
 from tests.finance.factories import create_agreement, create_provider
@@ -272,3 +273,153 @@ def test_preview_with_nothing_due_and_no_run_says_nothing_about_a_run(client, se
     preview = page(client.get("/finance/payment-runs/new?period_end-day=22&period_end-month=2"
                               "&period_end-year=2026"))
     assert preview.select_one("#nothing-due") is not None and preview.select_one("#paid-by") is None
+
+
+# ---- providers ----------------------------------------------------------------------------------------------
+
+def provider_form(csrf: str, **values: str) -> dict[str, str]:
+    return {"csrf_token": csrf, "name": "", "reference": "", "cqc_location_id": "", "bank_details_reference": "",
+            "active": "yes"} | values
+
+
+def provider_count(session) -> int:  # type: ignore[no-untyped-def]
+    return session.scalar(select(func.count()).select_from(Provider))
+
+
+def test_practitioner_cannot_use_the_provider_pages(app, client, session) -> None:
+    app.config["CLOCK"] = lambda: NOW
+    provider = create_provider(session, name="Kept Care")
+    token = sign_in(client, create_user(session, roles=["practitioner"]))
+    for url in ("/finance/providers", "/finance/providers/new", f"/finance/providers/{provider.id}",
+                f"/finance/providers/{provider.id}/edit"):
+        assert client.get(url).status_code == 403, url
+    count = provider_count(session)
+    assert client.post("/finance/providers", data=provider_form(token, name="Sneaky", reference="SNK-1")
+                       ).status_code == 403
+    assert client.post(f"/finance/providers/{provider.id}/edit", data=provider_form(
+        token, name="Renamed", reference=provider.reference, version=str(provider.version))).status_code == 403
+    assert provider_count(session) == count
+    session.refresh(provider)
+    assert provider.name == "Kept Care"
+
+
+def test_providers_list_searches_and_pages(client, session, officer) -> None:
+    made = [create_provider(session, name=f"Birch Lodge {n:02d}", reference=f"BL-{n:02d}") for n in range(27)]
+    create_provider(session, name="Willow House", reference="WH-1", active=False)
+    session.flush()
+    first = client.get("/finance/providers")
+    assert first.status_code == 200 and title(first) == "Providers – casework"
+    subnav = [a.get_text(strip=True) for a in page(first).select("nav[aria-label='Finance pages'] a")]
+    assert "Providers" in subnav
+    searched = page(client.get("/finance/providers?q=willow"))
+    rows = [[c.get_text(" ", strip=True) for c in r.select("td")] for r in searched.select("#providers tbody tr")]
+    assert rows == [["Willow House", "WH-1", "–", "Inactive"]]
+    assert searched.select_one("#result-count").get_text(strip=True) == "1 provider matching “willow”"
+    birch = page(client.get("/finance/providers?q=birch+lodge"))
+    assert len(birch.select("#providers tbody tr")) == 25
+    assert "27 providers" in birch.select_one("#result-count").get_text()
+    next_href = birch.select_one(".govuk-pagination__next a")["href"]
+    assert "q=birch+lodge" in next_href and "page=2" in next_href
+    second = page(client.get(next_href))
+    assert [int(r["data-provider"]) for r in second.select("#providers tbody tr")] == [made[25].id, made[26].id]
+
+
+def test_provider_page_shows_details_and_its_agreements(client, session, officer) -> None:
+    provider = create_provider(session, name="Meadow Care", reference="MC-77")
+    other = create_provider(session)
+    mine = create_agreement(session, provider=provider)
+    create_agreement(session, provider=other)
+    response = client.get(f"/finance/providers/{provider.id}")
+    assert response.status_code == 200 and title(response) == "Meadow Care – casework"
+    details = {r.select_one("dt").get_text(strip=True): r.select_one("dd").get_text(strip=True)
+               for r in page(response).select("#provider-details .govuk-summary-list__row")}
+    assert details["Supplier reference"] == "MC-77"
+    assert details["Bank details reference"] == provider.bank_details_reference
+    assert [r["data-agreement"] for r in page(response).select("#agreements tbody tr")] == [str(mine.id)]
+    assert client.get("/finance/providers/999999").status_code == 404
+
+
+def test_add_a_provider(client, session, officer) -> None:
+    form = client.get("/finance/providers/new")
+    assert form.status_code == 200 and title(form) == "Add a provider – casework"
+    done = client.post("/finance/providers", data=provider_form(
+        officer["csrf"], name="  Harbour Homes ", reference="HH-001", cqc_location_id="1-123456789",
+        bank_details_reference="FIN-BANK-HH"))
+    assert done.status_code == 303
+    provider = session.scalar(select(Provider).where(Provider.reference == "HH-001"))
+    assert provider is not None and done.headers["Location"].endswith(f"/finance/providers/{provider.id}")
+    assert (provider.name, provider.cqc_location_id, provider.bank_details_reference, provider.active) == (
+        "Harbour Homes", "1-123456789", "FIN-BANK-HH", True)
+    assert provider.created_by == officer["user"].id
+    assert [e.action for e in audits(session, "finance_provider", provider.id)] == ["create"]
+    banner = page(client.get(done.headers["Location"])).select_one(".govuk-notification-banner")
+    assert "Provider Harbour Homes added." in banner.get_text()
+
+
+def test_add_a_provider_refusals_write_nothing(client, session, officer) -> None:
+    create_provider(session, name="Taken", reference="TAKEN-1")
+    count = provider_count(session)
+    events = session.scalar(select(func.count()).select_from(AuditEvent))
+
+    empty = client.post("/finance/providers", data=provider_form(officer["csrf"]))
+    assert empty.status_code == 422 and title(empty) == "Error: Add a provider – casework"
+    assert error_summary(empty) == [("Enter the provider's name", "#name"),
+                                    ("Enter the provider's supplier reference from the finance system",
+                                     "#reference")]
+
+    bank = client.post("/finance/providers", data=provider_form(
+        officer["csrf"], name="Sortcode Care", reference="SC-1", bank_details_reference="12-34-56 12345678"))
+    assert bank.status_code == 422
+    assert error_summary(bank) == [(providers.BANK_MESSAGE, "#bank_details_reference")]
+    assert page(bank).select_one("#name")["value"] == "Sortcode Care"  # what was typed is kept
+
+    bad = client.post("/finance/providers", data=provider_form(
+        officer["csrf"], name="Odd", reference="has space", cqc_location_id="CQC123"))
+    assert bad.status_code == 422
+    assert dict((href, text) for text, href in error_summary(bad)) == {
+        "#reference": "Letters, digits and / _ . - only",
+        "#cqc_location_id": "A CQC location id looks like 1-123456789"}
+
+    duplicate = client.post("/finance/providers", data=provider_form(officer["csrf"], name="Again",
+                                                                      reference="taken-1"))
+    assert duplicate.status_code == 422
+    assert error_summary(duplicate) == [("Another provider already has this reference", "#reference")]
+
+    assert provider_count(session) == count
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == events
+
+
+def test_change_a_provider(client, session, officer) -> None:
+    provider = create_provider(session, name="Elm Care", reference="ELM-1")
+    create_provider(session, name="Taken", reference="TAKEN-2")
+    version = provider.version
+    form = page(client.get(f"/finance/providers/{provider.id}/edit"))
+    assert form.select_one("#name")["value"] == "Elm Care"
+    assert form.select_one("input[name=version]")["value"] == str(version)
+
+    duplicate = client.post(f"/finance/providers/{provider.id}/edit", data=provider_form(
+        officer["csrf"], name="Elm Care", reference="TAKEN-2", version=str(version)))
+    assert duplicate.status_code == 422
+    assert error_summary(duplicate) == [("Another provider already has this reference", "#reference")]
+    session.refresh(provider)
+    assert (provider.reference, provider.version) == ("ELM-1", version)
+
+    done = client.post(f"/finance/providers/{provider.id}/edit", data=provider_form(
+        officer["csrf"], name="Elm Care Ltd", reference="ELM-1", bank_details_reference="FIN-BANK-ELM",
+        active="no", version=str(version)))
+    assert done.status_code == 303
+    session.refresh(provider)
+    assert (provider.name, provider.active, provider.bank_details_reference, provider.version) == (
+        "Elm Care Ltd", False, "FIN-BANK-ELM", version + 1)
+    events = audits(session, "finance_provider", provider.id)
+    assert [(e.action, sorted(json.loads(e.fields))) for e in events] == [
+        ("update", ["active", "bank_details_reference", "name"])]
+    assert page(client.get(f"/finance/providers/{provider.id}")).select_one("#provider-status").get_text() == \
+        "Inactive"
+
+    stale = client.post(f"/finance/providers/{provider.id}/edit", data=provider_form(
+        officer["csrf"], name="Elm Overwrite", reference="ELM-1", version=str(version)))
+    assert stale.status_code == 409
+    assert "changed by someone else" in error_summary(stale)[0][0]
+    session.refresh(provider)
+    assert provider.name == "Elm Care Ltd" and len(audits(session, "finance_provider", provider.id)) == 1
