@@ -423,3 +423,13 @@ def test_change_a_provider(client, session, officer) -> None:
     assert "changed by someone else" in error_summary(stale)[0][0]
     session.refresh(provider)
     assert provider.name == "Elm Care Ltd" and len(audits(session, "finance_provider", provider.id)) == 1
+
+
+def test_agreement_pages_link_to_the_provider(client, session, officer) -> None:
+    provider = create_provider(session, name="Linked Care")
+    agreement = create_agreement(session, provider=provider)
+    href = f"/finance/providers/{provider.id}"
+    listed = page(client.get("/finance/agreements")).select_one(f"tr[data-agreement='{agreement.id}']")
+    assert [a["href"] for a in listed.select("a") if a.get_text(strip=True) == "Linked Care"] == [href]
+    shown = page(client.get(f"/finance/agreements/{agreement.id}"))
+    assert [a["href"] for a in shown.select("a") if a.get_text(strip=True) == "Linked Care"] == [href]
