@@ -116,6 +116,7 @@ def test_practitioner_writes_completes_and_corrects_a_note_and_uploads_a_documen
     fake.write_text("this is not a PDF")
     page.get_by_label("File").set_input_files(str(fake))
     page.get_by_label("Title").fill("School report")
+    page.get_by_label("Type of document").select_option("letter")
     page.get_by_role("button", name="Upload document").click()
     expect(page).to_have_title("Error: Upload a document – casework")
     expect(page.locator(".govuk-error-summary a")).to_have_attribute("href", "#file")
@@ -132,7 +133,7 @@ def test_practitioner_writes_completes_and_corrects_a_note_and_uploads_a_documen
     expect(row).to_contain_text("Pat Notes")
     journey.check("document listed")
     with page.expect_download() as download:
-        row.get_by_role("link").click()
+        row.locator("a[download]").click()
     assert download.value.suggested_filename == "school-report.txt"
     with database.session_scope() as session:
         docs = session.scalars(select(Document).where(Document.person_id == s["person_id"])).all()
