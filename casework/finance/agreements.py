@@ -264,7 +264,11 @@ def cancel(session: Session, agreement: Agreement, *, reason: str, version: int 
     if not reason or not reason.strip():
         raise Invalid("Give the reason for cancelling", details={"reason": "Enter the reason"})
     paid_until = schedule.last_exported_day(session, agreement.id)
-    agreement.end_date = max(agreement.start_date, paid_until) if paid_until else agreement.start_date
+    end = max(agreement.start_date, paid_until) if paid_until else agreement.start_date
+    if agreement.end_date is not None and agreement.status == AgreementStatus.ENDED:
+        # already ended earlier than the last paid day: keep that end, so the overpayment stays visible
+        end = min(end, agreement.end_date)
+    agreement.end_date = end
     agreement.status = AgreementStatus.ENDED
     agreement.decision_reason = f"Cancelled: {reason.strip()}"
     _touch(agreement, now or utcnow())

@@ -105,6 +105,17 @@ def test_cancelled_agreement_stops_future_lines_and_reports_overpayment(session)
     assert {ln.status for ln in schedule.lines_for(session, a.id)} == {"exported", "cancelled"}
 
 
+def test_cancelling_an_ended_overpaid_agreement_keeps_its_end_date(session):
+    """Ended on 14 Jan after being paid to 18 Jan: cancelling later must not move the end to the last paid day
+    (the 15-18 Jan overpayment to recover would vanish)."""
+    a = create_agreement(session, unit_cost_pence=1000, units_per_week="7", start_date=MON,
+                         end_date=date(2026, 2, 1))
+    _run(session, date(2026, 1, 18))
+    agreements.end(session, a, end_date=date(2026, 1, 14), reason="Died", version=a.version)
+    agreements.cancel(session, a, reason="Tidy up", version=a.version)
+    assert a.end_date == date(2026, 1, 14)
+
+
 def test_cancel_after_some_payments_keeps_them_and_stops_the_rest(session):
     a = create_agreement(session, unit_cost_pence=1000, units_per_week="7", start_date=MON, today=MON)
     paid = _run(session, date(2026, 1, 18))
