@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, jsonify, redirect, render_template, request, url_for
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from casework.errors import DomainError, Unauthorized
@@ -89,6 +90,17 @@ def register(app: Flask) -> None:
         pass
     else:
         app.register_error_handler(EngineError, _engine_error)
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError):  # type: ignore[no-untyped-def]
+        # services check uniqueness first; two people saving the same thing at the same moment still meet the
+        # database's constraint at commit: a conflict to retry, not a server error (nothing was saved)
+        session = g.get("db_session")
+        if session is not None:
+            session.rollback()  # the failed transaction must not serve the error page's own queries
+        app.logger.warning("integrity error on %s %s: %s", request.method, request.path, exc.orig)
+        return error_response(409, "conflict", "Someone else saved a record that clashes with this one at the "
+                              "same moment. Nothing was saved: check the record and try again.")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
