@@ -119,7 +119,7 @@ def world(live_server: LiveServer) -> dict:
         agreement = create_agreement(session, person=payee, provider=provider, unit_cost_pence=5000,
                                      units_per_week="14", start_date=start, today=today)
         return {"worker": worker, "manager": manager, "finance": finance, "person_id": person.id,
-                "surname": surname, "item": item, "team": team, "agreement_id": agreement.id,
+                "surname": surname, "item": item, "team": team, "agreement_id": agreement.id, "provider": provider.name,
                 "period_end": start + timedelta(days=20)}
 
 
@@ -225,6 +225,12 @@ def test_finance_pages_fit_a_375px_phone(journey: Journey, world: dict) -> None:
     page.locator(f"tr[data-agreement='{world['agreement_id']}'] a").first.click()
     expect(page.locator("#lines tbody tr").first).to_contain_text("Not paid yet")
     fits(journey, "agreement")
+
+    open_page(journey, f"/finance/providers?q={world['provider']}", "Providers")
+    fits(journey, "providers")
+    page.get_by_role("link", name=world["provider"]).first.click()
+    expect(page).to_have_title(f"{world['provider']} – casework")
+    fits(journey, "provider")
 
     open_page(journey, "/finance/payment-runs", "Payment runs")
     fits(journey, "payment runs")
