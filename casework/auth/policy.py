@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, String, cast, exists, false, or_, select, true
 from sqlalchemy.orm import Session
@@ -37,6 +38,7 @@ SERVICE_WIDE_ROLES = frozenset({Role.HEAD_OF_SERVICE.value})
 BREAK_GLASS_DEFAULT_MINUTES = 60
 BREAK_GLASS_MAX_MINUTES = 8 * 60
 MIN_REASON_LENGTH = 10
+UK_TIME = ZoneInfo("Europe/London")  # alert messages are read by people in England
 
 
 # -- team-based access ------------------------------------------------------------------------------------
@@ -144,7 +146,7 @@ def break_glass(session: Session, actor: Actor, *, record_type: str, record_id: 
                  person_id=person_id, reason=reason)
     recipients = (set(managers) or _heads_of_service(session)) - {actor.user_id}
     message = (f"{actor.display_name} ({actor.username}) used break-glass access to {record_type} {record_id} "
-               f"until {grant.expires_at:%Y-%m-%d %H:%M} UTC. Reason: {reason}")
+               f"until {grant.expires_at.astimezone(UK_TIME):%-d %B %Y %H:%M} (UK time). Reason: {reason}")
     for user_id in sorted(recipients):
         session.add(AccessAlert(recipient_user_id=user_id, kind="break_glass", grant_id=grant.id, message=message))
     session.flush()

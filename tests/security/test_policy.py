@@ -64,6 +64,10 @@ def test_break_glass_grants_audits_and_alerts(session, world):
     alerts = list(session.scalars(select(AccessAlert).where(AccessAlert.grant_id == grant.id)))
     assert [al.recipient_user_id for al in alerts] == [world["manager"].id]
     assert "Police request" in alerts[0].message and outsider.username in alerts[0].message
+    from zoneinfo import ZoneInfo
+
+    uk_expiry = grant.expires_at.astimezone(ZoneInfo("Europe/London"))
+    assert f"until {uk_expiry:%-d %B %Y %H:%M} (UK time)" in alerts[0].message  # as the banner shows it
     assert verify_chain(session).ok
 
 
