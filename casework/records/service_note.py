@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, union_all
+from sqlalchemy import exists, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from casework import audit
@@ -19,6 +19,7 @@ from casework.records.access import (
     get_visible_person,
     require_case_link,
     visible_case_ids,
+    visible_people_clause,
     visible_person_ids,
 )
 from casework.records.common import check_version, stamp_new, touch
@@ -186,6 +187,12 @@ def notes_for_person(session: Session, actor: Actor, person_id: int, *, note_typ
         ids = select(CaseNote.id)
         if linked:
             ids = ids.join(NotePerson, NotePerson.note_id == CaseNote.id)
+            # a note about a hidden (restricted) main person stays hidden even when this person is linked:
+            # the same rule as visible_person_ids, asked in the query (one primary-key probe per note read,
+            # like case_link_clause) so that a page is full whenever more visible notes exist
+            conditions.append(exists(select(Person.id).where(Person.id == CaseNote.person_id,
+                                                             visible_people_clause(actor))
+                                     .correlate_except(Person)))
         return (ids.where(*conditions).order_by(CaseNote.occurred_at.desc(), CaseNote.id.desc())
                 .limit(offset + limit + 1).subquery())
 
@@ -199,12 +206,8 @@ def notes_for_person(session: Session, actor: Actor, person_id: int, *, note_typ
             .order_by(CaseNote.occurred_at.desc(), CaseNote.id.desc()).limit(limit + 1).offset(offset))
     if with_details:
         stmt = stmt.options(selectinload(CaseNote.corrections), selectinload(CaseNote.linked))
-    rows = list(session.scalars(stmt))
-    # a note about a hidden (restricted) main person stays hidden even when this person is linked (this
-    # person was checked above: only the main people of linked notes need asking about)
-    others = sorted({n.person_id for n in rows} - {person_id})
-    visible = visible_person_ids(session, actor, others) | {person_id}
+    rows = list(session.scalars(stmt))  # own notes are about this person, checked above; linked ones filtered
     if audited:
         audit.record(session, actor, AuditAction.VIEW, record_type="person_notes", record_id=person_id,
                      person_id=person_id, fields=("notes",))
-    return [n for n in rows[:limit] if n.person_id in visible], len(rows) > limit
+    return rows[:limit], len(rows) > limit
