@@ -116,6 +116,10 @@ work_item = Table(
     Index("ix_work_item_team_queue", "team", "assignee", "due_at", "id", postgresql_where=OPEN_ITEMS),
     Index("ix_work_item_team_due", "team", "due_at", "id", postgresql_where=OPEN_ITEMS),  # whole team queue
     Index("ix_work_item_role_queue", "role", "due_at", "id", postgresql_where=OPEN_ITEMS),
+    # "Waiting longest" / "Newest" (forwards / backwards): read in creation order, filtered by team or assignee,
+    # until a page is found, whichever teams are asked for (a manager's several teams in one IN list, which a
+    # team-leading index cannot return in order); a narrow filter still gets its own index and a small sort.
+    Index("ix_work_item_created", "created_at", "id", postgresql_where=OPEN_ITEMS),
     # closed items by team and completion time (e.g. timeliness reports): the list indexes no longer hold them
     Index("ix_work_item_team_status", "team", "status", "completed_at"),
     Index("ix_work_item_task", "instance_id", "task_id"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import casework.records.models  # noqa: F401  (person and case_record tables, referenced below)
@@ -31,6 +31,12 @@ class Provider(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+# unique whatever the case, as the service checks it ('ABC1' and 'abc1' are one supplier); also serves the
+# service's look-ups by lower(reference). SQLite enforces it with triggers (migration 0013) and keeps the plain
+# constraint above, which only a table rebuild could drop there (refused while agreements refer to providers).
+Index("uq_finance_provider_reference_lower", func.lower(Provider.reference), unique=True)
 
 
 class Agreement(Base):
