@@ -58,23 +58,29 @@ REGIONS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def world(live_server: LiveServer) -> dict:
-    database.configure(live_server.db_url)
-    n = next(_seq)
-    team, worker, manager, finance = f"mob{n}team", f"mob{n}worker", f"mob{n}manager", f"mob{n}finance"
-    surname = f"Mobilepages{n}"
-    engine = get_engine(live_server.app)
-    settings = live_server.app.config["SETTINGS"]
-    today = date.today()
+def phone_staff(prefix: str, team_name: str, n: int) -> tuple[str, str, str, str]:
+    """A team with long names and its practitioner, team manager and a finance officer (usernames)."""
+    team, worker, manager, finance = (f"{prefix}{role}" for role in ("team", "worker", "manager", "finance"))
     with database.session_scope() as session:
-        accounts.create_team(session, code=team, name=f"Children in need and child protection east {n}")
+        accounts.create_team(session, code=team, name=team_name)
         accounts.create_user(session, username=worker, display_name=f"Alexandra Worthington-Smythe {n}",
                              password=PASSWORD, roles=["practitioner"], teams=[team])
         accounts.create_user(session, username=manager, display_name=f"Morgan Mobile-Manager {n}",
                              password=PASSWORD, roles=["team_manager"], teams=[team], manages=[team])
         accounts.create_user(session, username=finance, display_name=f"Fran Mobile-Finance {n}", password=PASSWORD,
                              roles=["finance_officer"])
+    return team, worker, manager, finance
+
+
+@pytest.fixture(scope="module")
+def world(live_server: LiveServer) -> dict:
+    database.configure(live_server.db_url)
+    n = next(_seq)
+    team, worker, manager, finance = phone_staff(f"mob{n}", f"Children in need and child protection east {n}", n)
+    surname = f"Mobilepages{n}"
+    engine = get_engine(live_server.app)
+    settings = live_server.app.config["SETTINGS"]
+    today = date.today()
     with database.session_scope() as session:
         boss = Actor.from_user(accounts.get_user(session, manager))
         worker_row = accounts.get_user(session, worker)

@@ -29,8 +29,8 @@ from casework.records import service_chronology as chronology
 from casework.records import service_document as docs
 from casework.records import service_note as notes
 from casework.records.service_person import create_person
-from tests.browser.conftest import PASSWORD, Journey, LiveServer
-from tests.browser.test_mobile_pages import LONG, PHONE_JOURNEY, fits, open_page
+from tests.browser.conftest import Journey, LiveServer
+from tests.browser.test_mobile_pages import LONG, PHONE_JOURNEY, fits, open_page, phone_staff
 from tests.finance.factories import create_agreement, create_provider
 from tests.finance.factories import create_person as create_finance_person
 from tests.workspace.conftest import publish_test_process
@@ -71,19 +71,11 @@ DIAGRAM = """() => {
 def more_world(live_server: LiveServer) -> dict:
     database.configure(live_server.db_url)
     n = next(_seq)
-    team, worker, manager, finance = f"mobm{n}team", f"mobm{n}worker", f"mobm{n}manager", f"mobm{n}finance"
+    team, worker, manager, finance = phone_staff(f"mobm{n}", f"Children in need and child protection west {n}", n)
     surname = f"Mobilemore{n}"
     engine = get_engine(live_server.app)
     settings = live_server.app.config["SETTINGS"]
     today = date.today()
-    with database.session_scope() as session:
-        accounts.create_team(session, code=team, name=f"Children in need and child protection west {n}")
-        accounts.create_user(session, username=worker, display_name=f"Alexandra Worthington-Smythe {n}",
-                             password=PASSWORD, roles=["practitioner"], teams=[team])
-        accounts.create_user(session, username=manager, display_name=f"Morgan Mobile-Manager {n}",
-                             password=PASSWORD, roles=["team_manager"], teams=[team], manages=[team])
-        accounts.create_user(session, username=finance, display_name=f"Fran Mobile-Finance {n}", password=PASSWORD,
-                             roles=["finance_officer"])
     with database.session_scope() as session:
         boss = Actor.from_user(accounts.get_user(session, manager))
         worker_row = accounts.get_user(session, worker)
