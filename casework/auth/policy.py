@@ -118,14 +118,9 @@ def person_managers(session: Session, person_id: int) -> set[int]:
     return managers_of_teams(session, teams) | {r.user_id for r in rows if r.user_id is not None}
 
 
-def break_glass(session: Session, actor: Actor, *, record_type: str, record_id: int | str,
-                person_id: int | str | None, reason: str, managers: Iterable[int],
-                minutes: int = BREAK_GLASS_DEFAULT_MINUTES, now: datetime | None = None) -> BreakGlassGrant:
-    """Grant the actor time-limited access to one record, with the reason audited and the managers alerted.
-
-    ``managers``: the users responsible for the record (``person_managers`` for a person); when there are
-    none, heads of service are alerted instead, so break-glass is never silent. The caller commits.
-    """
+def _checked_request(actor: Actor, reason: str, minutes: int) -> str:
+    """The permission, reason and duration of a break-glass request (checked before the record is looked up,
+    so a missing and a sealed record answer a bad request alike); returns the tidied reason."""
     actor.require(Permission.RECORDS_VIEW)
     reason = " ".join((reason or "").split())
     if len(reason) < MIN_REASON_LENGTH:
@@ -136,6 +131,18 @@ def break_glass(session: Session, actor: Actor, *, record_type: str, record_id: 
     if not 1 <= minutes <= BREAK_GLASS_MAX_MINUTES:
         raise Invalid("Invalid duration",
                       details={"minutes": f"Enter a number of minutes from 1 to {BREAK_GLASS_MAX_MINUTES}"})
+    return reason
+
+
+def break_glass(session: Session, actor: Actor, *, record_type: str, record_id: int | str,
+                person_id: int | str | None, reason: str, managers: Iterable[int],
+                minutes: int = BREAK_GLASS_DEFAULT_MINUTES, now: datetime | None = None) -> BreakGlassGrant:
+    """Grant the actor time-limited access to one record, with the reason audited and the managers alerted.
+
+    ``managers``: the users responsible for the record (``person_managers`` for a person); when there are
+    none, heads of service are alerted instead, so break-glass is never silent. The caller commits.
+    """
+    reason = _checked_request(actor, reason, minutes)
     now = now or utcnow()
     grant = BreakGlassGrant(user_id=actor.user_id, record_type=record_type, record_id=str(record_id),
                             person_id=None if person_id is None else str(person_id), reason=reason,
@@ -195,11 +202,12 @@ def break_glass_person(session: Session, actor: Actor, person_id: int, reason: s
     from casework.records.access import sealed_rule_allows as records_rule
     from casework.records.models_person import Person
 
+    if not actor.can(Permission.RECORDS_VIEW):
+        raise Forbidden("You do not have permission to view records")
+    _checked_request(actor, reason, minutes)
     person = session.get(Person, person_id)
     if person is None:
         raise NotFound("No such person")
-    if not actor.can(Permission.RECORDS_VIEW):
-        raise Forbidden("You do not have permission to view records")
     if records_rule(actor, person) or active_grant(session, actor, "person", person_id, now=now):
         raise Conflict("You can already see this record; break-glass is not needed")
     return break_glass(session, actor, record_type="person", record_id=person_id, person_id=person_id,

@@ -88,8 +88,12 @@ def test_break_glass_is_time_limited_and_revocable(session, world):
 @pytest.mark.parametrize(("reason", "minutes"), [("", 60), ("because", 60), ("a good long reason", 0),
                                                  ("a good long reason", 10_000)])
 def test_break_glass_needs_a_reason_and_a_sane_duration(session, world, reason, minutes):
-    with pytest.raises(Invalid):
+    with pytest.raises(Invalid) as sealed:
         policy.break_glass_person(session, world["outsider"], world["sealed"].id, reason, minutes=minutes)
+    # a bad request is refused before the record is looked up: a missing id answers exactly alike
+    with pytest.raises(Invalid) as missing:
+        policy.break_glass_person(session, world["outsider"], 10**9, reason, minutes=minutes)
+    assert (missing.value.message, missing.value.details) == (sealed.value.message, sealed.value.details)
 
 
 def test_break_glass_is_refused_when_not_needed_or_not_allowed(session, world):
