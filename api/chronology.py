@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import request
 from marshmallow import Schema, fields, validate
 
 from api import blueprint
@@ -15,6 +15,7 @@ from casework.errors import Invalid
 from casework.records import service_chronology as chrono
 from casework.records.access import get_visible_person
 from casework.web.context import current_actor, db_session
+from casework.web.downloads import chronology_export
 
 
 class ChronologyEntrySchema(Schema):
@@ -68,16 +69,7 @@ def get_chronology(person_id: int):  # type: ignore[no-untyped-def]
         session.commit()  # the audit row of the view
         return {"items": ChronologyEntrySchema(many=True).dump(rows[:limit]), "limit": limit, "offset": offset,
                 "next_offset": offset + limit if len(rows) > limit else None}
-    entries = chrono.chronology(session, actor, person_id, audit_action=AuditAction.EXPORT, **filters)
-    person = get_visible_person(session, actor, person_id)
-    body = chrono.export_csv(entries) if fmt == "csv" else chrono.export_pdf(person, entries)
-    session.commit()  # the audit row of the export
-    name = f"chronology-{person.local_id}"
-    if fmt == "csv":
-        return Response(body, mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return Response(body, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})
+    return chronology_export(person_id, fmt, filters)
 
 
 @blueprint.post("/people/<int:person_id>/chronology")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import current_app, request, send_file
+from flask import current_app, request
 from marshmallow import RAISE, Schema, fields, pre_load, validate
 
 from api import blueprint
@@ -16,6 +14,7 @@ from casework.records import codes
 from casework.records import service_document as docs
 from casework.records.access import get_visible_person
 from casework.web.context import current_actor, db_session
+from casework.web.downloads import document_download
 
 
 class DocumentVersionSchema(Schema):
@@ -156,13 +155,4 @@ def add_document_version(document_id: int):  # type: ignore[no-untyped-def]
 @documented("Download a document (current version, or ?version=N); every download is logged",
             query={"version": "version number"})
 def download_document(document_id: int):  # type: ignore[no-untyped-def]
-    session, actor = db_session(), current_actor()
-    doc = docs.get_visible_document(session, actor, document_id)
-    version, data = docs.open_version(session, actor, doc, documents_dir=_settings()[0],
-                                      version_no=request.args.get("version", type=int))
-    session.commit()
-    response = send_file(io.BytesIO(data), mimetype=version.content_type, as_attachment=True,
-                         download_name=version.filename, etag=version.sha256, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return document_download(document_id, request.args.get("version", type=int))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy.exc import OperationalError
 
@@ -20,6 +20,7 @@ from casework.finance.codes import KINDS, SERVICE_TYPES, UNITS, AgreementStatus
 from casework.finance.common import load, local_date
 from casework.finance.providers import ProviderInput, ProviderUpdate
 from casework.web.context import current_actor, db_session
+from casework.web.downloads import payment_file
 
 
 class ProviderSchema(Schema):
@@ -378,11 +379,4 @@ def finance_run(run_id: int):  # type: ignore[no-untyped-def]
 @requires(Permission.FINANCE)
 @documented("Download the run's CSV file again (the same bytes each time)")
 def finance_run_file(run_id: int):  # type: ignore[no-untyped-def]
-    session = db_session()
-    name, text = runs.download(session, run_id)
-    audit.record(session, current_actor(), "export", record_type="finance_payment_run", record_id=run_id,
-                 reason="downloaded again")
-    session.commit()
-    return Response(text.encode("utf-8"), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store"})
+    return payment_file(run_id)

@@ -9,17 +9,15 @@ Works without JavaScript."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from casework.accounts.models import User
-from casework.audit import AuditAction
 from casework.auth.access import requires
 from casework.auth.permissions import Permission
 from casework.errors import Conflict, Forbidden, Invalid, NotFound
@@ -33,6 +31,7 @@ from casework.records.models_note import CaseNote
 from casework.records.models_person import Person
 from casework.records.service_relationship import household, relationships_of
 from casework.web.context import current_actor, db_session
+from casework.web.downloads import chronology_export, document_download
 from casework.web.errors import error_response
 from workspace.views import blueprint
 
@@ -550,17 +549,7 @@ def _too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
 @blueprint.get("/documents/<int:document_id>/download")
 @requires(Permission.RECORDS_VIEW)
 def download_document(document_id: int):  # type: ignore[no-untyped-def]
-    session, actor = db_session(), current_actor()
-    doc = docs.get_visible_document(session, actor, document_id)
-    version_no = request.args.get("version", type=int)
-    version, data = docs.open_version(session, actor, doc, documents_dir=current_app.config["SETTINGS"].documents_dir,
-                                      version_no=version_no)  # logged in document_access and the audit trail
-    session.commit()
-    response = send_file(io.BytesIO(data), mimetype=version.content_type, as_attachment=True,
-                         download_name=version.filename, etag=version.sha256, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return document_download(document_id, request.args.get("version", type=int))
 
 
 # -- chronology ------------------------------------------------------------------------------------------
@@ -624,14 +613,5 @@ def export_chronology_pdf(person_id: int):  # type: ignore[no-untyped-def]
 
 def _export_chronology(person_id: int, fmt: str):  # type: ignore[no-untyped-def]
     """The whole chronology (or one kind) as a download; audited as an export, as the API does."""
-    session, actor = db_session(), current_actor()
     kind = request.args.get("kind") or ""
-    kinds = [kind] if kind in codes.CHRONOLOGY_KINDS else None
-    entries = chrono.chronology(session, actor, person_id, kinds=kinds, audit_action=AuditAction.EXPORT)
-    person = get_visible_person(session, actor, person_id)
-    body = chrono.export_csv(entries) if fmt == "csv" else chrono.export_pdf(person, entries)
-    session.commit()  # the audit row of the export
-    name = f"chronology-{person.local_id}"
-    mimetype = "text/csv" if fmt == "csv" else "application/pdf"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"',
-                                                      "Cache-Control": "no-store"})
+    return chronology_export(person_id, fmt, {"kinds": [kind] if kind in codes.CHRONOLOGY_KINDS else None})

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -31,6 +31,7 @@ from casework.records.access import visible_case_ids, visible_person_ids
 from casework.records.models_case import Case, CaseProcess
 from casework.records.models_person import Person
 from casework.web.context import current_actor, db_session
+from casework.web.downloads import payment_file
 from casework.web.navigation import NavEntry, register_nav
 from engine.schema import process_definition, process_instance
 from workspace import services
@@ -465,12 +466,5 @@ def finance_run(run_id: int):  # type: ignore[no-untyped-def]
 @blueprint.get("/finance/payment-runs/<int:run_id>/file")
 @requires(Permission.FINANCE)
 def finance_run_file(run_id: int):  # type: ignore[no-untyped-def]
-    session = db_session()
-    name, text = runs.download(session, run_id)
-    audit.record(session, current_actor(), "export", record_type="finance_payment_run", record_id=run_id,
-                 reason="downloaded again")
-    session.commit()
-    return Response(text.encode("utf-8"), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store"})
+    return payment_file(run_id)
 
