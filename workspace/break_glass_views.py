@@ -28,7 +28,6 @@ from casework.web.context import current_actor, db_session
 from casework.web.errors import TITLES, error_response, wants_json
 from workspace.views import blueprint
 
-MAX_REASON_LENGTH = 2000  # policy.break_glass's limit (and the API schema's)
 RECORD_PAGES = {"workspace.person": "person", "workspace.case": "case"}
 
 
@@ -54,16 +53,13 @@ def _page(kind: str, action: str, *, reason: str = "", errors: dict[str, str] | 
 
 
 def _reason_problem(reason: str) -> Invalid | None:
-    """The reason checked before the record is looked up, with the policy's own limits (as the API's schema
-    does): otherwise a missing record (404) and a hidden one (422 "enter a reason") would answer an empty
-    reason differently, and existence could be probed without the audit and alert a real request writes.
-    The service checks it again when it grants."""
-    length = len(" ".join(reason.split()))
-    if length < policy.MIN_REASON_LENGTH:
-        return Invalid("Say why you need to see this record",
-                       details={"reason": f"Enter a reason of at least {policy.MIN_REASON_LENGTH} characters"})
-    if length > MAX_REASON_LENGTH:
-        return Invalid("The reason is too long", details={"reason": "Enter at most 2000 characters"})
+    """The policy's own request check, before the record is looked up: otherwise a missing record (404) and a
+    hidden one (422 "enter a reason") would answer an empty reason differently, and existence could be
+    probed without the audit and alert a real request writes."""
+    try:
+        policy.check_break_glass_request(current_actor(), reason, policy.BREAK_GLASS_DEFAULT_MINUTES)
+    except Invalid as exc:
+        return exc
     return None
 
 

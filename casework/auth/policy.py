@@ -118,7 +118,7 @@ def person_managers(session: Session, person_id: int) -> set[int]:
     return managers_of_teams(session, teams) | {r.user_id for r in rows if r.user_id is not None}
 
 
-def _checked_request(actor: Actor, reason: str, minutes: int) -> str:
+def check_break_glass_request(actor: Actor, reason: str, minutes: int) -> str:
     """The permission, reason and duration of a break-glass request (checked before the record is looked up,
     so a missing and a sealed record answer a bad request alike); returns the tidied reason."""
     actor.require(Permission.RECORDS_VIEW)
@@ -142,7 +142,7 @@ def break_glass(session: Session, actor: Actor, *, record_type: str, record_id: 
     ``managers``: the users responsible for the record (``person_managers`` for a person); when there are
     none, heads of service are alerted instead, so break-glass is never silent. The caller commits.
     """
-    reason = _checked_request(actor, reason, minutes)
+    reason = check_break_glass_request(actor, reason, minutes)
     now = now or utcnow()
     grant = BreakGlassGrant(user_id=actor.user_id, record_type=record_type, record_id=str(record_id),
                             person_id=None if person_id is None else str(person_id), reason=reason,
@@ -204,7 +204,7 @@ def break_glass_person(session: Session, actor: Actor, person_id: int, reason: s
 
     if not actor.can(Permission.RECORDS_VIEW):
         raise Forbidden("You do not have permission to view records")
-    _checked_request(actor, reason, minutes)
+    check_break_glass_request(actor, reason, minutes)
     person = session.get(Person, person_id)
     if person is None:
         raise NotFound("No such person")
@@ -221,6 +221,7 @@ def require_team_access(actor: Actor, team_id: int | None) -> None:
 
 __all__ = [
     "active_grant", "alerts_for", "break_glass", "break_glass_person", "can_access_team_record", "can_view_person",
+    "check_break_glass_request",
     "grant_clause", "is_service_wide", "managers_of_teams", "person_managers", "require_team_access",
     "revoke_grant", "team_access_clause", "visible_people_clause",
 ]

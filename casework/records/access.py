@@ -148,6 +148,7 @@ def break_glass_case(session: Session, actor: Actor, case_id: int, reason: str, 
                      minutes: int = policy.BREAK_GLASS_DEFAULT_MINUTES) -> Any:
     """Break-glass on another team's case: the person must be visible (break-glass the person first when it
     is sealed); the case's team managers are alerted."""
+    policy.check_break_glass_request(actor, reason, minutes)  # before the lookup: missing and hidden alike
     case = session.get(Case, case_id)
     person = session.get(Person, case.person_id) if case is not None else None
     if case is None or person is None or not can_view_person(actor, person, session):
