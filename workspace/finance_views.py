@@ -174,21 +174,26 @@ def finance_agreement(agreement_id: int):  # type: ignore[no-untyped-def]
         service=SERVICE_TYPES.get(agreement.service_type), kinds=KINDS)
 
 
-def _end_date_from_parts(parts: dict[str, str]) -> tuple[date | None, str | None]:
-    """The end date's GOV.UK date input -> (date, None) or (None, error message). The service's own rules (not
-    before the start date, not after the current end date) are checked by ``agreements.end``."""
+def _date_from_parts(parts: dict[str, str], label: str) -> tuple[date | None, str | None]:
+    """A GOV.UK date input -> (date, None) or (None, error message naming ``label``, e.g. "end date")."""
     missing = [name for name in ("day", "month", "year") if not parts[name]]
     if len(missing) == 3:
-        return None, "Enter the end date"
+        return None, f"Enter the {label}"
     if missing:
-        return None, f"The end date must include a {' and '.join(missing)}"
+        return None, f"The {label} must include a {' and '.join(missing)}"
     try:
         value = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
     except ValueError:
-        return None, "The end date must be a real date"
+        return None, f"The {label} must be a real date"
     if value.year < FIRST_YEAR:
-        return None, f"The end date must be in {FIRST_YEAR} or later"
+        return None, f"The {label} must be in {FIRST_YEAR} or later"
     return value, None
+
+
+def _end_date_from_parts(parts: dict[str, str]) -> tuple[date | None, str | None]:
+    """The end date; the service's own rules (not before the start date, not after the current end date) are
+    checked by ``agreements.end``."""
+    return _date_from_parts(parts, "end date")
 
 
 def _error_list(errors: dict[str, str]) -> list[dict[str, str]]:
@@ -352,18 +357,10 @@ def _today() -> date:
 
 
 def _period_end_from_parts(parts: dict[str, str], today: date) -> tuple[date | None, str | None]:
-    """A GOV.UK date input -> (date, None) or (None, error message)."""
-    missing = [name for name in ("day", "month", "year") if not parts[name]]
-    if len(missing) == 3:
-        return None, "Enter the last day the run pays for"
-    if missing:
-        return None, f"The last day the run pays for must include a {' and '.join(missing)}"
-    try:
-        value = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
-    except ValueError:
-        return None, "The last day the run pays for must be a real date"
-    if value.year < FIRST_YEAR:
-        return None, f"The last day the run pays for must be in {FIRST_YEAR} or later"
+    """The run's period end: a real date, and not after today (payments are made in arrears)."""
+    value, problem = _date_from_parts(parts, "last day the run pays for")
+    if value is None:
+        return None, problem
     if value > today:
         return None, ("The last day the run pays for must be today or in the past: payments are made in arrears "
                       f"(today is {_date(today)})")
